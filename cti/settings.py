@@ -1,0 +1,118 @@
+"""Hotline settings: validated once at start-up and passed in (never a module-level singleton).
+
+Sources, highest priority first: keyword arguments, environment (``HOTLINE_*``, nested with
+``__``, e.g. ``HOTLINE_AMI__PORT=5038``), a ``.env`` file, an optional YAML file named by
+``HOTLINE_SETTINGS_FILE``, then the defaults below. The defaults work with the local PBX
+(``hotline pbx up``) out of the box and bind everything to loopback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+LOOPBACK = "127.0.0.1"
+
+
+class AmiSettings(BaseModel):
+    host: str = LOOPBACK
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "hotline"
+    secret: SecretStr = SecretStr("")
+    auth: Literal["md5", "plain"] = "md5"
+    connect_timeout_s: float = Field(5.0, gt=0)
+    action_timeout_s: float = Field(10.0, gt=0)
+    ping_interval_s: float = Field(15.0, gt=0)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    max_frame_bytes: int = Field(1 << 20, ge=1024)
+    # Events we never need: dropped by name before a full parse (Asterisk sends ~90 per call).
+    ignore_events: list[str] = Field(default_factory=lambda: ["VarSet", "Newexten", "RTCPSent",
+                                                              "RTCPReceived"])
+
+
+class AgiSettings(BaseModel):
+    host: str = LOOPBACK
+    port: int = Field(4573, ge=0, le=65535)
+    # A session that sends no command for this long is ended (a stuck handler would hold a
+    # caller in silence forever).
+    idle_timeout_s: float = Field(30.0, gt=0)
+    env_timeout_s: float = Field(5.0, gt=0)
+    shutdown_grace_s: float = Field(5.0, ge=0)
+
+
+class HttpSettings(BaseModel):
+    host: str = LOOPBACK
+    port: int = Field(8000, ge=0, le=65535)
+
+
+class DatabaseSettings(BaseModel):
+    # SQLite file by default; PostgreSQL by URL, e.g. postgresql+asyncpg://user@127.0.0.1/hotline
+    url: str = "sqlite+aiosqlite:///var/hotline.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+
+class PbxSettings(BaseModel):
+    """The local Asterisk used in development and tests (``hotline pbx ...``)."""
+
+    root: Path = Path("/var/cache/hotline/asterisk-root")
+    # Several instances may share one root (the test suite runs its own on other ports).
+    instance: str = Field("default", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    config_dir: Path = Path(__file__).resolve().parent.parent / "asterisk"
+    start_timeout_s: float = Field(30.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    ami: AmiSettings = Field(default_factory=AmiSettings)  # type: ignore[arg-type]
+    agi: AgiSettings = Field(default_factory=AgiSettings)  # type: ignore[arg-type]
+    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
+    config_dir: Path = Path("config")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        yaml_file = os.environ.get("HOTLINE_SETTINGS_FILE")
+        if yaml_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate settings; raises pydantic.ValidationError with every problem listed."""
+    return Settings(**overrides)

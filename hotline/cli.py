@@ -1,0 +1,100 @@
+"""The ``hotline`` command line. Each sub-command builds what it needs from validated settings."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from cti.settings import Settings, load_settings
+from hotline.logs import configure_logging
+
+app = typer.Typer(help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True)
+pbx_app = typer.Typer(help="The local Asterisk 22 PBX (development and tests).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(pbx_app, name="pbx")
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        typer.echo(f"error: invalid settings:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve() -> None:
+    """Run the engine: FastAGI server, AMI client and the HTTP API in one process."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from hotline.service import run_service
+
+    sys.exit(run_service(settings))
+
+
+@pbx_app.command("up")
+def pbx_up() -> None:
+    """Provision (once, cached) and start the local Asterisk on loopback."""
+    from hotline.pbx import PbxError, local_pbx
+
+    try:
+        typer.echo(local_pbx(_settings()).up())
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+@pbx_app.command("down")
+def pbx_down() -> None:
+    """Stop the local Asterisk."""
+    from hotline.pbx import PbxError, local_pbx
+
+    try:
+        typer.echo(local_pbx(_settings()).down())
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+@pbx_app.command("status")
+def pbx_status() -> None:
+    """Say whether the local Asterisk runs, and its version and uptime."""
+    from hotline.pbx import PbxError, local_pbx
+
+    try:
+        status = local_pbx(_settings()).status()
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    typer.echo(status.describe())
+    raise typer.Exit(0 if status.running else 1)
+
+
+@pbx_app.command("cli")
+def pbx_cli(command: str) -> None:
+    """Run an Asterisk CLI command on the local PBX (like ``asterisk -rx``)."""
+    from hotline.pbx import PbxError, local_pbx
+
+    try:
+        typer.echo(local_pbx(_settings()).cli(command), nl=False)
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the schema migrations up to REVISION (default: head)."""
+    from hotline.storage.migrate import upgrade
+
+    settings = _settings()
+    configure_logging(settings.log_level, "text")
+    upgrade(settings.database, revision)
+    typer.echo(f"database at {revision}")
+
+
+def main() -> None:
+    app()
