@@ -1,0 +1,89 @@
+"""The append-only event log: write in batches, read by call or newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+
+from hotline.storage.db import Database
+from hotline.storage.models import Event
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One row of the log. ``id`` is None until stored; ``ts`` must be timezone-aware."""
+
+    kind: str
+    ts: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    call_id: str | None = None
+    agent_id: str | None = None
+    queue: str | None = None
+    monotonic_ns: int | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.ts.tzinfo is None:
+            raise ValueError(f"StoredEvent.ts must be timezone-aware, got {self.ts!r}")
+
+
+def _to_row(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "ts": event.ts,
+        "monotonic_ns": event.monotonic_ns,
+        "kind": event.kind,
+        "call_id": event.call_id,
+        "agent_id": event.agent_id,
+        "queue": event.queue,
+        "payload": dict(event.payload),
+    }
+
+
+def _from_row(row: Event) -> StoredEvent:
+    return StoredEvent(
+        id=row.id,
+        ts=row.ts,
+        monotonic_ns=row.monotonic_ns,
+        kind=row.kind,
+        call_id=row.call_id,
+        agent_id=row.agent_id,
+        queue=row.queue,
+        payload=row.payload,
+    )
+
+
+class EventStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append_many(self, events: Sequence[StoredEvent]) -> int:
+        """Store ``events`` in one transaction and one batched INSERT; returns how many.
+
+        Their ``id`` fields are ignored (the database numbers rows).
+        """
+        if not events:
+            return 0
+        async with self._db.engine.begin() as conn:
+            # A list of parameter sets: executemany, batched by the driver.
+            await conn.execute(insert(Event), [_to_row(e) for e in events])
+        return len(events)
+
+    async def for_call(self, call_id: str) -> list[StoredEvent]:
+        """Every event of one call, oldest first."""
+        query = select(Event).where(Event.call_id == call_id).order_by(Event.ts, Event.id)
+        return await self._fetch(query)
+
+    async def recent(self, limit: int = 100, kind: str | None = None) -> list[StoredEvent]:
+        """The last ``limit`` events stored (optionally of one ``kind``), newest first."""
+        query = select(Event).order_by(Event.id.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(Event.kind == kind)
+        return await self._fetch(query)
+
+    async def _fetch(self, query: Select[Event]) -> list[StoredEvent]:
+        async with self._db.session() as session:
+            return [_from_row(row) for row in await session.scalars(query)]
