@@ -1,0 +1,146 @@
+"""Storage against the real PostgreSQL: each test gets a scratch database, dropped afterwards.
+
+URL of a role that may CREATE DATABASE: env HOTLINE_TEST_POSTGRES_URL, default below. When the
+server is down these tests fail (not skip): CI must provide PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+
+from cti.settings import DatabaseSettings
+from hotline.storage import (
+    Database,
+    DatabaseUnavailableError,
+    EventStore,
+    StoredEvent,
+    create_engine,
+)
+from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
+from hotline.storage.models import Base
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+async def settings() -> AsyncIterator[DatabaseSettings]:
+    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", DEFAULT_URL))
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except DatabaseUnavailableError as exc:
+        unreachable: DatabaseUnavailableError | None = exc
+    else:
+        unreachable = None
+    if unreachable is not None:
+        await engine.dispose()
+        pytest.fail(
+            f"PostgreSQL is needed by this test and is not reachable: {unreachable}\n"
+            f"Start it with: {START_HINT}\n"
+            "or point HOTLINE_TEST_POSTGRES_URL at a server where the role may CREATE DATABASE.",
+            pytrace=False,
+        )
+    try:
+        url = make_url(admin.url).set(database=name)
+        yield DatabaseSettings(url=url.render_as_string(hide_password=False))
+    finally:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await engine.dispose()
+
+
+@pytest.fixture
+async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
+    await upgrade_async(settings)
+    async with Database(settings) as database:
+        yield database
+
+
+def schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_migrations_up_down_up(settings: DatabaseSettings) -> None:
+    assert await current_async(settings) is None
+    await upgrade_async(settings)
+    assert await current_async(settings) == head_revision()
+    await downgrade_async(settings, "base")
+    assert await current_async(settings) is None
+    async with Database(settings) as db, db.engine.connect() as conn:
+        assert await conn.run_sync(table_names) == {"alembic_version"}
+    await upgrade_async(settings, "head")
+    assert await current_async(settings) == head_revision()
+
+
+async def test_migrated_schema_matches_models(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(schema_diff) == []
+        columns = {
+            c["name"]: c for c in await conn.run_sync(lambda c: inspect(c).get_columns("events"))
+        }
+    assert columns["payload"]["type"].__class__.__name__ == "JSONB"
+    assert columns["id"]["type"].__class__.__name__ == "BIGINT"
+    assert columns["ts"]["type"].timezone is True
+
+
+async def test_event_store_round_trip(db: Database) -> None:
+    store = EventStore(db)
+    t0 = datetime(2025, 3, 1, 9, 30, tzinfo=SHANGHAI)
+    payload = {"菜单": "信用卡服务", "digits": "1234", "nested": {"语言": "普通话"}}
+    events = [
+        StoredEvent(kind="call.ivr", ts=t0 + timedelta(seconds=1), call_id="c1", payload=payload),
+        StoredEvent(kind="call.offered", ts=t0, call_id="c1", queue="cards", monotonic_ns=2**62),
+        StoredEvent(kind="agent.paused", ts=t0, agent_id="a1"),
+    ]
+    assert await store.append_many(events) == 3
+
+    c1 = await store.for_call("c1")
+    assert [e.kind for e in c1] == ["call.offered", "call.ivr"]
+    assert c1[1].payload == payload
+    assert c1[1].ts == t0 + timedelta(seconds=1) and c1[1].ts.tzinfo is UTC
+    assert c1[0].monotonic_ns == 2**62
+    assert [e.kind for e in await store.recent(limit=2)] == ["agent.paused", "call.offered"]
+    assert [e.call_id for e in await store.recent(kind="call.ivr")] == ["c1"]
+
+    # Stored as real JSONB with the text intact, so SQL can reach inside it.
+    async with db.session() as session:
+        menu = await session.scalar(
+            text("SELECT payload->>'菜单' FROM events WHERE kind='call.ivr'")
+        )
+    assert menu == "信用卡服务"
+
+
+async def test_ping(db: Database) -> None:
+    assert await db.ping() is True
+
+
+async def test_missing_database_error_hides_the_password(settings: DatabaseSettings) -> None:
+    url = make_url(settings.url).set(password="s3cret-pw", database="hotline_no_such_db")
+    missing = DatabaseSettings(url=url.render_as_string(hide_password=False))
+    async with Database(missing) as db:
+        assert await db.ping() is False
+        with pytest.raises(DatabaseUnavailableError) as caught:
+            await db.connect()
+    assert "s3cret-pw" not in str(caught.value)
+    assert ":***@" in str(caught.value) and "hotline_no_such_db" in str(caught.value)
