@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from cti.settings import DatabaseSettings
@@ -101,7 +101,8 @@ async def test_migrated_schema_matches_models(db: Database) -> None:
         }
     assert columns["payload"]["type"].__class__.__name__ == "JSONB"
     assert columns["id"]["type"].__class__.__name__ == "BIGINT"
-    assert columns["ts"]["type"].timezone is True
+    ts_type = columns["ts"]["type"]
+    assert isinstance(ts_type, DateTime) and ts_type.timezone is True
 
 
 async def test_event_store_round_trip(db: Database) -> None:
