@@ -55,6 +55,30 @@ class HttpSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
 
 
+Role = Literal["agent", "supervisor", "admin", "wallboard"]
+
+
+class ApiToken(BaseModel):
+    """A bearer token for the HTTP API; set them in the environment, e.g.
+    ``HOTLINE_API__TOKENS='[{"name": "ops", "role": "admin", "token": "..."}]'``."""
+
+    name: str = Field(min_length=1)
+    role: Role
+    token: SecretStr
+    agent_id: str | None = None  # agents act only on themselves
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("API tokens must be at least 16 characters")
+        return value
+
+
+class ApiSettings(BaseModel):
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+
 class DatabaseSettings(BaseModel):
     # SQLite file by default; PostgreSQL by URL, e.g. postgresql+asyncpg://user@127.0.0.1/hotline
     url: str = "sqlite+aiosqlite:///var/hotline.db"
@@ -91,7 +115,8 @@ class Settings(BaseSettings):
     ami: AmiSettings = Field(default_factory=AmiSettings)  # type: ignore[arg-type]
     agi: AgiSettings = Field(default_factory=AgiSettings)  # type: ignore[arg-type]
     http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
     config_dir: Path = Path("config")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -47,6 +47,20 @@ def pbx_up() -> None:
         raise typer.Exit(exc.exit_code) from exc
 
 
+@pbx_app.command("provision")
+def pbx_provision() -> None:
+    """Build the Debian sid root with Asterisk 22 once (cached); does not start it."""
+    from hotline.pbx import PbxError, local_pbx
+
+    try:
+        pbx = local_pbx(_settings())
+        pbx.provision()
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    typer.echo(f"pbx root ready: {pbx.root}")
+
+
 @pbx_app.command("down")
 def pbx_down() -> None:
     """Stop the local Asterisk."""

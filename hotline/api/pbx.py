@@ -1,0 +1,24 @@
+"""The PBX as Hotline sees it through AMI: version, uptime, calls."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from hotline.api.auth import require_roles
+from hotline.api.ports import ApiServices
+
+router = APIRouter(prefix="/api/v1", tags=["pbx"])
+
+
+@router.get("/pbx", dependencies=[require_roles("admin", "supervisor", "wallboard")])
+async def get_pbx(request: Request) -> dict[str, object]:
+    services: ApiServices = request.app.state.services
+    if not services.pbx.connected:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "AMI is not connected")
+    try:
+        info = await services.pbx.pbx_info()
+    except Exception as exc:  # the PBX may drop between the check and the action
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"AMI error: {exc}") from exc
+    return {"connected": True, **asdict(info)}
