@@ -102,11 +102,16 @@ def pbx_cli(command: str) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply the schema migrations up to REVISION (default: head)."""
+    from hotline.storage import StorageError
     from hotline.storage.migrate import upgrade
 
     settings = _settings()
     configure_logging(settings.log_level, "text")
-    upgrade(settings.database, revision)
+    try:
+        upgrade(settings.database, revision)
+    except StorageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"database at {revision}")
 
 
