@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 
+from ivr.answers import checked_values, rejection, speakable
 from ivr.commands import (
     EXPECTED_OUTCOME,
     TERMINAL_COMMANDS,
@@ -59,7 +60,7 @@ from ivr.commands import (
 from ivr.commands import Outcome as OutcomeType
 from ivr.conditions import ConditionContext, condition_holds
 from ivr.config import IvrConfig, qualify
-from ivr.digits import MAX_ACCEPTED_DIGITS, is_dtmf, luhn_valid, mask, shorten
+from ivr.digits import mask, shorten
 from ivr.model import (
     LANGUAGE_SKILL_LEVEL,
     ActionNode,
@@ -82,10 +83,7 @@ from ivr.schedule import is_open, require_aware
 LANGUAGE_VARIABLE = "CHANNEL(language)"
 MAX_STEPS_WITHOUT_INPUT = 50
 MAX_STEPS = 500
-MAX_ACTION_VALUES = 32
-MAX_VALUE_LENGTH = 256
 _PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
-_VALUE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Resume = Callable[[OutcomeType], None]
 
@@ -387,7 +385,7 @@ class MenuSession:
 
     def _visit_say(self, node: SayNode, flow: str) -> None:
         value = self._variables.get(node.value, "")
-        if not _speakable(value, node.say_as):
+        if not speakable(value, node.say_as):
             # Better silence than "your balance is" followed by nothing or nonsense.
             self._emit(SafetyStop, reason=f"cannot say {node.value!r} as {node.say_as}; skipped")
             self._go(node.next, flow)
@@ -423,7 +421,7 @@ class MenuSession:
 
         def on_result(outcome: OutcomeType) -> None:
             assert isinstance(outcome, ActionResult)
-            values, error = _checked_values(outcome)
+            values, error = checked_values(outcome)
             self._emit(ActionFinished, action=name, ok=error is None, error=error or "")
             if error is not None:
                 self._go(node.on_error, flow)
@@ -485,7 +483,7 @@ class MenuSession:
             return
         value = outcome.value
         self._silent_steps = 0
-        reason = _rejection(node, value)
+        reason = rejection(node, value)
         # A long number typed at the wrong prompt is likely a card number all the same.
         shown = shorten(mask(value) if sensitive or len(value) >= 12 else value)
         self._emit(DigitsEntered, digits=shown, accepted=reason is None, reason=reason or "")
@@ -531,51 +529,6 @@ class MenuSession:
         shown = qualify(destination, flow) if destination else self._hotline.default_queue
         self._emit(RetriesExhausted, cause=cause, destination=shown)
         self._go(destination, flow)
-
-
-def _rejection(node: MenuNode | CollectNode | LanguageNode, value: str) -> str | None:
-    """Why keys are not an acceptable answer, or ``None``."""
-    if len(value) > MAX_ACCEPTED_DIGITS:
-        return "too many digits"
-    if not is_dtmf(value):
-        return "not DTMF"
-    if isinstance(node, MenuNode | LanguageNode):
-        return None if value in node.options else "no such option"
-    if not node.min_length <= len(value) <= node.max_length:
-        return f"length must be {node.min_length}..{node.max_length}"
-    if node.pattern is not None and re.fullmatch(node.pattern, value) is None:
-        return "does not match the pattern"
-    if node.luhn and not luhn_valid(value):
-        return "fails the Luhn check"
-    return None
-
-
-def _speakable(value: str, say_as: str) -> bool:
-    if say_as == "digits":
-        return value.isdigit() and len(value) <= MAX_ACCEPTED_DIGITS
-    return re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]{1,2})?", value) is not None and (
-        say_as == "money" or "." not in value
-    )
-
-
-def _checked_values(result: ActionResult) -> tuple[dict[str, str], str | None]:
-    """Values from an action, as strings, or an error: never trust what a webhook returns."""
-    if result.error is not None:
-        return {}, shorten(str(result.error), 200)
-    values = result.values
-    if not isinstance(values, Mapping) or len(values) > MAX_ACTION_VALUES:
-        return {}, "malformed result: expected a small mapping"
-    checked: dict[str, str] = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not _VALUE_NAME.match(key):
-            return {}, f"malformed result: bad name {shorten(repr(key), 40)}"
-        if isinstance(value, bool):
-            checked[key] = "true" if value else "false"
-        elif isinstance(value, str | int | float) and len(str(value)) <= MAX_VALUE_LENGTH:
-            checked[key] = str(value)
-        else:
-            return {}, f"malformed result: bad value for {key!r}"
-    return checked, None
 
 
 __all__ = ["IllegalOutcome", "MenuSession", "State"]

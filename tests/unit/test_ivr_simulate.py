@@ -143,3 +143,24 @@ def test_graph_of_one_hotline_shows_only_what_it_reaches() -> None:
     assert result.exit_code == 0, result.output
     assert "n_mortgage_main -- key 1 --> n_mortgage_repayments" in result.output
     assert "credit_card" not in result.output
+
+
+def test_webhook_actions_take_their_error_branch_in_the_simulator(tmp_path: Path) -> None:
+    directory = tmp_path / "config"
+    shutil.copytree(FIXTURES / "minimal", directory)
+    flow = directory / "ivr" / "demo.yaml"
+    flow.write_text(
+        flow.read_text().replace(
+            "    action: report_lost_card\n",
+            "    webhook: {url: 'https://cards.example/lost', method: POST}\n",
+        )
+    )
+    result = CliRunner().invoke(
+        ivr_app,
+        ["simulate", "--config", str(directory), "--did", "10000", "--at", OPEN,
+         "--keys", "1 1 4111111111111111", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "webhook https://cards.example/lost is not called by the simulator" in result.output
+    out = json.loads(result.output.splitlines()[-1])
+    assert (out["outcome"], out["path"][-1]) == ("queue", "demo.agent")
