@@ -40,14 +40,14 @@ class State(enum.Enum):
     CLOSED = "closed"  # EOF seen
 
 
-class _NeedData:
+class NeedData:
     __slots__ = ()
 
     def __repr__(self) -> str:
         return "NEED_DATA"
 
 
-NEED_DATA: Final = _NeedData()
+NEED_DATA: Final = NeedData()
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +275,7 @@ class AgiConnection:
         else:
             self._eof = True
 
-    def next_event(self) -> Event | _NeedData:
+    def next_event(self) -> Event | NeedData:
         buffer = self._buffer
         if self.state is State.ENVIRONMENT and buffer.startswith(b"agi_", self._pos):
             event = self._whole_environment()
@@ -324,7 +324,7 @@ class AgiConnection:
             env[key[4:]] = value[1:] if value.startswith(" ") else value
         return self._on_env_line("")
 
-    def _at_buffer_end(self) -> Event | _NeedData:
+    def _at_buffer_end(self) -> Event | NeedData:
         pending = len(self._buffer) - self._pos
         if pending > self._max_line:
             raise AgiProtocolError(f"AGI line longer than {self._max_line} bytes")
