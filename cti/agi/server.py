@@ -42,7 +42,7 @@ class AgiServerStats:
     completed: int = 0  # handler returned, or the caller hung up
     failed: int = 0  # no/garbage environment, unknown route, handler error, watchdog
     active: int = 0
-    hangups: int = 0  # completed by a caller hangup
+    hangups: int = 0  # completed sessions in which the caller hung up
     unknown_routes: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -261,6 +261,8 @@ class AgiServer:
             if debug:
                 log.debug("caller hung up", extra={**call.log_context(), "reason": exc.reason})
             return True
+        if session.hung_up:  # the handler caught the hangup itself
+            self.stats.hangups += 1
         if debug:
             log.debug("AGI session completed", extra=call.log_context())
         return True
