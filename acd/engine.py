@@ -278,12 +278,14 @@ class AcdEngine:
             if rule.when == "max_wait":
                 self._schedule(record.queue_entered_at + rule.threshold_s, "max_wait", record)
         self._route(record, now, effects)
+        waited = now - record.entry.enqueued_at
+        # What each method would announce now; scored against the actual wait at answer.
+        record.asterisk_predicted = waited + self.asterisk_hold[queue.id].announced_wait(0)
         if record.state != "waiting":
+            record.predicted_wait = waited
             return
         position = self.lines.position(record.entry)
-        record.predicted_wait = (now - record.entry.enqueued_at) + self._estimate(record, position)
-        hold = self.asterisk_hold[queue.id]
-        record.asterisk_predicted = (now - record.entry.enqueued_at) + hold.announced_wait(0)
+        record.predicted_wait = waited + self._estimate(record, position)
         if check_ewt:
             remaining = record.predicted_wait - (now - record.entry.enqueued_at)
             for rule in queue.overflow:
