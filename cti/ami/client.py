@@ -115,6 +115,7 @@ class AmiClient:
         self._runner: asyncio.Task[None] | None = None
         self._first_attempt: asyncio.Future[None] | None = None
         self._closing = False
+        self._connected_once_in_session = False  # did the last session get past login?
         self._log_extra = {"host": settings.host, "port": settings.port}
 
     # -- life cycle ------------------------------------------------------------------------
@@ -310,20 +311,19 @@ class AmiClient:
                 return
             if self._closing:
                 return
+            failures = 0 if self._connected_once_in_session else failures + 1
             if isinstance(error, AmiAuthError):
                 # A wrong secret does not fix itself: retry slowly, not in a storm.
                 delay = settings.reconnect_max_s
             else:
-                ceiling = min(settings.reconnect_max_s, settings.reconnect_min_s * 2**failures)
-                delay = random.uniform(ceiling / 2, ceiling)  # jitter: no thundering herd
-            failures = 0 if self._connected_once_in_session else failures + 1
+                delay = reconnect_delay(
+                    failures, settings.reconnect_min_s, settings.reconnect_max_s
+                )
             log.warning(
                 "AMI connection lost, reconnecting",
                 extra={**self._log_extra, "error": repr(error), "delay_s": round(delay, 3)},
             )
             await asyncio.sleep(delay)
-
-    _connected_once_in_session = False
 
     async def _session(self) -> None:
         settings = self._settings
@@ -488,6 +488,15 @@ class AmiClient:
                 pending.future.set_result(ListResult(pending.response, pending.events, event))
             return
         pending.events.append(event)
+
+
+def reconnect_delay(
+    failures: int, min_s: float, max_s: float, rand: Callable[[], float] = random.random
+) -> float:
+    """Capped exponential backoff with jitter: in [ceiling/2, ceiling], ceiling = min_s * 2^(n-1)
+    capped at max_s. Jitter keeps many clients from reconnecting in lockstep after a restart."""
+    ceiling = min(max_s, min_s * 2.0 ** max(0, failures - 1))
+    return ceiling / 2 + rand() * ceiling / 2
 
 
 def _starts_list(response: Response) -> bool:

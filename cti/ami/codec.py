@@ -63,8 +63,13 @@ class AmiCodec:
 
     @property
     def eof(self) -> bool:
-        """True once EOF was fed and every complete message has been returned."""
-        return self._eof and not self._ready and not self._buf.strip()
+        """True once EOF was fed and ``next_message()`` has nothing more to return. An unfinished
+        frame left at EOF is not a message (``trailing_bytes`` says how much was lost)."""
+        return self._eof and not self._ready
+
+    @property
+    def trailing_bytes(self) -> int:
+        return len(self._buf.strip())
 
     def receive_data(self, data: bytes) -> None:
         if self._eof and data:
@@ -198,7 +203,7 @@ class AmiCodec:
         line = self._decode(buf[:nl]).strip()
         del buf[: nl + 1]
         product, slash, version = line.partition("/")
-        if not slash or ":" in product:
+        if not slash or not product.endswith("Call Manager"):
             self._error = AmiProtocolError(f"expected an AMI greeting, got {line[:80]!r}")
             raise self._error
         self._need_greeting = False
@@ -222,7 +227,7 @@ class AmiCodec:
                 return None
         body: tuple[str, ...] = ()
         if self._legacy and text.startswith("Response: Follows"):
-            lines, body = _split_follows([line.rstrip("\r") for line in text.split("\n")])
+            lines, body = _split_follows(text)
         else:
             lines = text.split("\r\n")
         parts = [line.partition(": ") for line in lines]
@@ -286,21 +291,29 @@ def _split_bare_lf(text: str) -> list[str]:
     return frames
 
 
-def _split_follows(lines: list[str]) -> tuple[list[str], tuple[str, ...]]:
-    """Split a legacy ``Response: Follows`` block into header lines and the command body."""
+def _split_follows(text: str) -> tuple[list[str], tuple[str, ...]]:
+    """Split a legacy ``Response: Follows`` block into header lines and the command body.
+
+    Asterisk ends header lines with CRLF and body lines with a bare LF, so the body starts at the
+    first CRLF segment holding a LF (or the last segment, which carries ``--END COMMAND--``).
+    """
+    crlf = "\r\n" in text
+    segments = text.split("\r\n") if crlf else text.split("\n")
     headers: list[str] = []
-    rest: list[str] = []
-    for index, line in enumerate(lines):
-        key, sep, _ = line.partition(": ")
-        if not sep or not key or " " in key:
-            rest = lines[index:]
+    index = len(segments) - 1
+    for index, segment in enumerate(segments):
+        key, sep, _ = segment.partition(": ")
+        last = index == len(segments) - 1
+        if (crlf and ("\n" in segment or last)) or not sep or not key or " " in key:
             break
-        headers.append(line)
-    while rest and rest[-1].strip() in ("", "--END COMMAND--"):
-        rest.pop()
-    if rest and rest[-1].endswith("--END COMMAND--"):
-        rest[-1] = rest[-1].removesuffix("--END COMMAND--")
-    return headers, tuple(rest)
+        headers.append(segment)
+    rest = "\n".join(segments[index:]) if not crlf else "\r\n".join(segments[index:])
+    body = [line.removesuffix("\r") for line in rest.split("\n")]
+    while body and body[-1].strip() in ("", "--END COMMAND--"):
+        body.pop()
+    if body and body[-1].endswith("--END COMMAND--"):
+        body[-1] = body[-1].removesuffix("--END COMMAND--")
+    return headers, tuple(body)
 
 
 def encode_action(
