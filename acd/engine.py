@@ -458,32 +458,46 @@ class AcdEngine:
     def _advance(self, now: float) -> list[Effect]:
         effects: list[Effect] = []
         while self._timers and self._timers[0][0] <= now:
-            at, _, kind, call_id, hops = heapq.heappop(self._timers)
-            record = self.calls.get(call_id)
-            if record is None or record.hops != hops:
-                continue  # the call left, or moved to another queue since
-            if kind == "relax" and record.state == "waiting":
-                waited = at - record.queue_entered_at
-                if self.router.step_for(record.entry.queue_id, waited) != record.entry.step:
-                    self.router.calls.remove(record.entry)
-                    self.lines.discard(record.entry)
-                    self._route(record, at, effects)
-            elif kind == "max_wait":
-                if record.state == "offered":
-                    # Let the ring finish; look again when it must have ended.
-                    ring = self.router.queues[record.entry.queue_id].ring_timeout_s
-                    self._schedule(at + ring, "max_wait", record)
-                elif record.state == "waiting":
-                    waited = at - record.queue_entered_at
-                    due = [
-                        rule
-                        for rule in self.router.queues[record.entry.queue_id].overflow
-                        if rule.when == "max_wait" and rule.threshold_s <= waited + 1e-9
-                    ]
-                    if due:
-                        rule = max(due, key=lambda r: r.threshold_s)
-                        self._overflow(record, rule, at, effects)
+            at = self._timers[0][0]
+            due: list[tuple[str, CallRecord]] = []
+            while self._timers and self._timers[0][0] == at:
+                _, _, kind, call_id, hops = heapq.heappop(self._timers)
+                record = self.calls.get(call_id)
+                if record is not None and record.hops == hops:  # else: left, or moved on
+                    due.append((kind, record))
+            # Calls coming due at the same instant are served best first, so that one
+            # relaxing together with a better one cannot take the agent before it.
+            due.sort(key=lambda item: item[1].entry.rank(at))
+            for kind, record in due:
+                if kind == "relax":
+                    self._relax(record, at, effects)
+                else:
+                    self._max_wait(record, at, effects)
         return effects
+
+    def _relax(self, record: CallRecord, at: float, effects: list[Effect]) -> None:
+        if record.state != "waiting":
+            return  # offered or answered: a failed offer re-routes with the step then due
+        waited = at - record.queue_entered_at
+        if self.router.step_for(record.entry.queue_id, waited) != record.entry.step:
+            self.router.calls.remove(record.entry)
+            self.lines.discard(record.entry)
+            self._route(record, at, effects)
+
+    def _max_wait(self, record: CallRecord, at: float, effects: list[Effect]) -> None:
+        if record.state == "offered":
+            # Let the ring finish; look again when it must have ended.
+            ring = self.router.queues[record.entry.queue_id].ring_timeout_s
+            self._schedule(at + ring, "max_wait", record)
+        elif record.state == "waiting":
+            waited = at - record.queue_entered_at
+            due = [
+                rule
+                for rule in self.router.queues[record.entry.queue_id].overflow
+                if rule.when == "max_wait" and rule.threshold_s <= waited + 1e-9
+            ]
+            if due:
+                self._overflow(record, max(due, key=lambda r: r.threshold_s), at, effects)
 
     def _finish(self, effects: list[Effect]) -> list[Effect]:
         wakeup = self.next_wakeup()

@@ -294,3 +294,17 @@ def test_trace_records_candidates_and_rule() -> None:
     engine.offer_answered("c1", "a1", now=3.0)
     engine.call_ended("c1", now=4.0)
     assert engine.traces("c1") == (trace,)  # kept after the call ends
+
+
+def test_calls_relaxing_at_the_same_instant_are_served_best_first() -> None:
+    # Found by the property test: the VIP relaxed at the same time as an older normal call.
+    bank = Queue(
+        id="bank",
+        skills={"bank": 1},
+        relaxation=(RelaxationStep(after_s=20, also_queues=("card",)),),
+    )
+    engine = make_engine([CARD, bank], [agent("a0", card=5)])
+    engine.login("a0", now=0.0)
+    arrive(engine, "normal", "bank", at=0.0)
+    arrive(engine, "vip", "bank", at=0.0, priority=50)
+    assert offers(engine.tick(25.0)) == [("vip", "a0")]
