@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Final
 
 from cti.ami.errors import AmiFrameTooLarge, AmiHeaderError, AmiProtocolError
@@ -33,6 +34,7 @@ _FOLLOWS: Final = b"Response: Follows"
 _END_COMMAND: Final = b"--END COMMAND--"
 _MAX_GREETING: Final = 1024
 _RESERVED_HEADERS: Final = frozenset({"action", "actionid"})
+_SEPARATOR: Final = itemgetter(1)
 
 
 class AmiCodec:
@@ -219,10 +221,11 @@ class AmiCodec:
     # -- parsing ---------------------------------------------------------------------------
 
     def _parse(self, text: str) -> Message | None:
-        if text.startswith("Event: "):
+        ignore = self.ignore_events
+        if ignore and text.startswith("Event: "):
             # Cheap drop by name before splitting the rest of the frame.
             nl = text.find("\r\n")
-            if (text[7:nl] if nl >= 0 else text[7:]) in self.ignore_events:
+            if (text[7:nl] if nl >= 0 else text[7:]) in ignore:
                 self.events_ignored += 1
                 return None
         body: tuple[str, ...] = ()
@@ -231,33 +234,29 @@ class AmiCodec:
         else:
             lines = text.split("\r\n")
         parts = [line.partition(": ") for line in lines]
-        keys, seps, values = zip(*parts, strict=True)
-        if "" in seps:
-            keys, values = self._salvage(parts)
-            if not keys:
+        if "" in map(_SEPARATOR, parts):  # C-speed scan: some line has no ": "
+            parts = self._salvage(parts)
+            if not parts:
                 return None
-        first = keys[0]
+        first, _, name = parts[0]
         if first == "Event":
-            return Event(values[0], keys, values)
+            return Event(name, parts)
         if first == "Response":
-            return Response(values[0], keys, values, body)
+            return Response(name, parts, body)
         # Asterisk always leads with Event or Response; tolerate reordering, else it is noise.
-        for key, value in zip(keys, values, strict=True):
+        for key, _, value in parts:
             lowered = key.lower()
             if lowered == "event":
-                return Event(value, keys, values)
+                return Event(value, parts)
             if lowered == "response":
-                return Response(value, keys, values, body)
-        self.malformed_lines += len(keys)
-        self.last_malformed_line = f"{first}: {values[0]}"
+                return Response(value, parts, body)
+        self.malformed_lines += len(parts)
+        self.last_malformed_line = f"{first}: {name}"
         return None
 
-    def _salvage(
-        self, parts: list[tuple[str, str, str]]
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _salvage(self, parts: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
         """Slow path for frames with empty lines, ``Key:Value`` without a space, or garbage."""
-        keys: list[str] = []
-        values: list[str] = []
+        kept: list[tuple[str, str, str]] = []
         for key, sep, value in parts:
             if not sep:
                 line = key
@@ -268,9 +267,8 @@ class AmiCodec:
                         self.last_malformed_line = line
                     continue
                 value = value.removeprefix(" ")
-            keys.append(key)
-            values.append(value)
-        return tuple(keys), tuple(values)
+            kept.append((key, sep, value))
+        return kept
 
 
 def _split_bare_lf(text: str) -> list[str]:

@@ -36,36 +36,34 @@ class Greeting:
 
 
 class _HeaderMessage:
-    # Keys and values are parallel tuples: the codec gets them from one zip() per frame.
-    __slots__ = ("_index", "_keys", "_values")
+    # Headers are the ``str.partition(": ")`` triples of the frame's lines, as the codec made
+    # them: (key, separator, value). Keeping them as they come saves a copy per event.
+    __slots__ = ("_index", "_parts")
 
-    def __init__(self, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
-        self._keys = keys
-        self._values = values
+    def __init__(self, parts: list[tuple[str, str, str]]) -> None:
+        self._parts = parts
         self._index: dict[str, str] | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Self:
         """Build from ``(key, value)`` pairs (tests, fakes); the first pair names the message."""
-        items = list(pairs)
-        if not items:
+        parts = [(key, ": ", value) for key, value in pairs]
+        if not parts:
             raise ValueError("a message needs at least its Event/Response header")
-        keys = tuple(key for key, _ in items)
-        values = tuple(value for _, value in items)
-        return cls._from_parts(keys, values)
+        return cls._from_parts(parts)
 
     @classmethod
-    def _from_parts(cls, keys: tuple[str, ...], values: tuple[str, ...]) -> Self:
+    def _from_parts(cls, parts: list[tuple[str, str, str]]) -> Self:
         raise NotImplementedError
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
         """Every header in arrival order, duplicates included."""
-        return list(zip(self._keys, self._values, strict=True))
+        return [(key, value) for key, _, value in self._parts]
 
     def _build_index(self) -> dict[str, str]:
         # Reversed so that the *first* occurrence of a repeated key wins.
-        index = dict(zip(map(str.lower, reversed(self._keys)), reversed(self._values), strict=True))
+        index = {key.lower(): value for key, _, value in reversed(self._parts)}
         self._index = index
         return index
 
@@ -88,7 +86,7 @@ class _HeaderMessage:
     def get_all(self, key: str) -> list[str]:
         """Every value of ``key`` in arrival order (``Variable``, ``ChanVariable``...)."""
         wanted = key.lower()
-        return [v for k, v in zip(self._keys, self._values, strict=True) if k.lower() == wanted]
+        return [value for key, _, value in self._parts if key.lower() == wanted]
 
     @property
     def action_id(self) -> str | None:
@@ -103,7 +101,7 @@ class _HeaderMessage:
         return hash(self._key())
 
     def _key(self) -> tuple[object, ...]:
-        return (self._keys, self._values)
+        return tuple(self.pairs)
 
 
 class Event(_HeaderMessage):
@@ -111,16 +109,15 @@ class Event(_HeaderMessage):
 
     __slots__ = ("name",)
 
-    def __init__(self, name: str, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
+    def __init__(self, name: str, parts: list[tuple[str, str, str]]) -> None:
         # Attributes set directly, not via super().__init__: this runs once per event.
-        self._keys = keys
-        self._values = values
+        self._parts = parts
         self._index = None
         self.name = name
 
     @classmethod
-    def _from_parts(cls, keys: tuple[str, ...], values: tuple[str, ...]) -> Self:
-        return cls(values[0], keys, values)
+    def _from_parts(cls, parts: list[tuple[str, str, str]]) -> Self:
+        return cls(parts[0][2], parts)
 
     @property
     def event_list(self) -> str | None:
@@ -139,11 +136,10 @@ class Response(_HeaderMessage):
     def __init__(
         self,
         response: str,
-        keys: tuple[str, ...],
-        values: tuple[str, ...],
+        parts: list[tuple[str, str, str]],
         body: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(keys, values)
+        super().__init__(parts)
         self.response = response
         # Lines of a legacy ``Response: Follows`` command body (before ``--END COMMAND--``).
         self.body = body
@@ -169,11 +165,11 @@ class Response(_HeaderMessage):
         return tuple(self.get_all("Output"))
 
     @classmethod
-    def _from_parts(cls, keys: tuple[str, ...], values: tuple[str, ...]) -> Self:
-        return cls(values[0], keys, values)
+    def _from_parts(cls, parts: list[tuple[str, str, str]]) -> Self:
+        return cls(parts[0][2], parts)
 
     def _key(self) -> tuple[object, ...]:
-        return (self._keys, self._values, self.body)
+        return (tuple(self.pairs), self.body)
 
     def __repr__(self) -> str:
         body = f", body={self.body!r}" if self.body else ""
