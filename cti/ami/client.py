@@ -132,16 +132,20 @@ class AmiClient:
     ) -> None:
         await self.close()
 
-    async def start(self) -> None:
-        """Connect and log in. The first failure is raised (a wrong secret at start-up should be
-        loud); after that, lost connections are re-established in the background."""
+    async def start(self, *, wait: bool = True) -> None:
+        """Connect and log in. With ``wait`` the first failure is raised (a wrong secret at
+        start-up should be loud); without it the client keeps trying in the background (an
+        engine must come up even while the PBX restarts). Once connected, lost connections are
+        re-established in the background."""
         if self._runner is not None:
             raise RuntimeError("AmiClient already started")
         self._closing = False
-        self._first_attempt = asyncio.get_running_loop().create_future()
+        self._first_attempt = asyncio.get_running_loop().create_future() if wait else None
         self._runner = asyncio.create_task(
             self._supervise(), name=f"ami-supervisor[{self._settings.host}:{self._settings.port}]"
         )
+        if self._first_attempt is None:
+            return
         try:
             await asyncio.shield(self._first_attempt)
         except BaseException:
@@ -319,7 +323,8 @@ class AmiClient:
                 delay = reconnect_delay(
                     failures, settings.reconnect_min_s, settings.reconnect_max_s
                 )
-            log.warning(
+            log.log(
+                logging.ERROR if isinstance(error, AmiAuthError) else logging.WARNING,
                 "AMI connection lost, reconnecting",
                 extra={**self._log_extra, "error": repr(error), "delay_s": round(delay, 3)},
             )

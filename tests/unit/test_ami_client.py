@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from pydantic import SecretStr
 
 from cti.ami import (
     AmiActionError,
@@ -457,3 +458,31 @@ async def test_unsubscribe_via_context_manager(ami: FakeAmi) -> None:
         with contextlib.suppress(StopAsyncIteration):
             await anext(sub)
             pytest.fail("a closed subscription yields nothing")
+
+
+async def test_start_without_wait_keeps_trying_until_the_pbx_appears() -> None:
+    # An engine starts before its PBX (both restarting after a power cut): no error, and the
+    # client connects as soon as AMI listens.
+    server = FakeAmi()
+    await server.start()
+    port = server.port
+    await server.stop()
+    settings = AmiSettings(
+        port=port, secret=SecretStr("s3cret"), reconnect_min_s=0.05, reconnect_max_s=0.1
+    )
+    client = AmiClient(settings)
+    await client.start(wait=False)
+    try:
+        await asyncio.sleep(0.3)
+        assert not client.connected
+        server = FakeAmi()
+        server.port = port
+        await server.start()
+        try:
+            await client.wait_connected(timeout=3)
+            assert client.connected
+        finally:
+            await client.close()
+            await server.stop()
+    finally:
+        await client.close()
