@@ -36,8 +36,9 @@ class AmiSettings(BaseModel):
     reconnect_max_s: float = Field(30.0, gt=0)
     max_frame_bytes: int = Field(1 << 20, ge=1024)
     # Events we never need: dropped by name before a full parse (Asterisk sends ~90 per call).
-    ignore_events: list[str] = Field(default_factory=lambda: ["VarSet", "Newexten", "RTCPSent",
-                                                              "RTCPReceived"])
+    ignore_events: list[str] = Field(
+        default_factory=lambda: ["VarSet", "Newexten", "RTCPSent", "RTCPReceived"]
+    )
 
 
 class AgiSettings(BaseModel):
@@ -104,6 +105,28 @@ class PbxSettings(BaseModel):
     start_timeout_s: float = Field(30.0, gt=0)
 
 
+class IvrSettings(BaseModel):
+    """The IVR on a real PBX: where prompts live, how actions and reloads behave."""
+
+    # Audio built by ``hotline prompts build`` (and recorded files), on this host:
+    # ``<prompts_dir>/<lang>/<audio>.wav``. ``var/`` is ignored by git.
+    prompts_dir: Path = Path("var/prompts")
+    # The same directory as Asterisk sees it. None: the local PBX instance's copy
+    # (``/hotline/<instance>/prompts`` inside its root, synced by ``hotline pbx up``).
+    asterisk_prompts_dir: str | None = None
+    # espeak-ng voice per language. Debian's ``cmn`` voice reads hanzi as pinyin with the tone
+    # numbers spoken in English; ``cmn-latn-pinyin`` speaks them as Mandarin.
+    voices: dict[str, str] = Field(default_factory=lambda: {"zh": "cmn-latn-pinyin", "en": "en"})
+    # Hot reload: changes are grouped until the directory is quiet for ``reload_step_ms``
+    # (at most ``reload_debounce_ms``), so an editor's burst of writes is one reload.
+    reload_debounce_ms: int = Field(1600, ge=50)
+    reload_step_ms: int = Field(300, ge=10)
+    # Webhook answers larger than this are refused (a caller is waiting; so is memory).
+    webhook_max_bytes: int = Field(65536, ge=256)
+    # Where the dialplan's ``transfer`` route dials ``Local/<destination>@<context>``.
+    transfer_context: str = Field("hotline-transfer", pattern=r"^[A-Za-z0-9_-]+$")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -118,6 +141,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
+    ivr: IvrSettings = Field(default_factory=IvrSettings)  # type: ignore[arg-type]
     config_dir: Path = Path("config")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from cti.settings import Settings, load_settings
 from hotline.logs import configure_logging
-from ivr.cli import ivr_app
+from ivr.cli import call_command, ivr_app, prompts_app
 from staffing.cli import staffing_app
 
 app = typer.Typer(help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True)
@@ -18,6 +18,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(pbx_app, name="pbx")
 app.add_typer(db_app, name="db")
 app.add_typer(ivr_app, name="ivr")
+app.add_typer(prompts_app, name="prompts")
+app.command("call")(call_command)
 app.add_typer(staffing_app, name="staffing")
 
 

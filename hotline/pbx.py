@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -55,15 +56,24 @@ class PbxStatus:
 
 
 class LocalPbx:
-    def __init__(self, pbx: PbxSettings, ami: AmiSettings, agi: AgiSettings) -> None:
+    def __init__(
+        self,
+        pbx: PbxSettings,
+        ami: AmiSettings,
+        agi: AgiSettings,
+        prompts_dir: Path | None = None,
+    ) -> None:
         self._pbx = pbx
         self._ami = ami
         self._agi = agi
+        self._prompts_dir = prompts_dir  # built prompts on the host, copied in by up()
         self.root = pbx.root
         # Paths as Asterisk sees them inside the root, and as we see them from outside.
         self.instance_path = f"/hotline/{pbx.instance}"
         self.instance_dir = self.root / "hotline" / pbx.instance
         self.conf_path = f"{self.instance_path}/etc/asterisk.conf"
+        # Prompts as Asterisk sees them (the IVR plays <prompts_path>/<lang>/<audio>).
+        self.prompts_path = f"{self.instance_path}/prompts"
 
     # -- provisioning and configuration ------------------------------------------------------
 
@@ -88,9 +98,7 @@ class LocalPbx:
         """Write the instance's config; returns True when anything changed."""
         secret = self._ami.secret.get_secret_value()
         if not secret:
-            raise PbxError(
-                "no AMI secret: set HOTLINE_AMI__SECRET in the environment or in .env"
-            )
+            raise PbxError("no AMI secret: set HOTLINE_AMI__SECRET in the environment or in .env")
         if re.search(r"[\s;]", secret):
             raise PbxError("the AMI secret must not contain spaces or ';'")
         values = {
@@ -122,11 +130,47 @@ class LocalPbx:
                 changed = True
         return changed
 
+    def sync_prompts(self, source: Path) -> int:
+        """Mirror the built prompts into the instance (``<instance>/prompts``); returns the number
+        of files copied. A copy, not a bind mount: nothing to undo, and Asterisk never sees a
+        half-written file (each file is replaced atomically). Files gone from ``source`` go."""
+        target = self.instance_dir / "prompts"
+        target.mkdir(parents=True, exist_ok=True)
+        wanted: set[Path] = set()
+        copied = 0
+        for path in sorted(source.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            relative = path.relative_to(source)
+            wanted.add(relative)
+            destination = target / relative
+            stat = path.stat()
+            try:
+                current = destination.stat()
+                if current.st_size == stat.st_size and current.st_mtime_ns == stat.st_mtime_ns:
+                    continue
+            except FileNotFoundError:
+                pass
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            partial = destination.with_name(f".{destination.name}.partial")
+            shutil.copy2(path, partial)
+            os.replace(partial, destination)
+            copied += 1
+        for path in sorted(target.rglob("*"), reverse=True):
+            relative = path.relative_to(target)
+            if path.is_file() and relative not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return copied
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def up(self) -> str:
         self.provision()
         changed = self.render_config()
+        if self._prompts_dir is not None and self._prompts_dir.is_dir():
+            self.sync_prompts(self._prompts_dir)
         pid = self._pid()
         if pid is not None:
             if not changed:
@@ -137,7 +181,11 @@ class LocalPbx:
         with log.open("ab") as out:
             proc = subprocess.run(
                 ["chroot", str(self.root), ASTERISK, "-C", self.conf_path],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=False, timeout=30,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                check=False,
+                timeout=30,
             )
         if proc.returncode != 0:
             raise PbxError(f"asterisk failed to start (exit {proc.returncode}); see {log}")
@@ -178,7 +226,10 @@ class LocalPbx:
             raise PbxError(f"pbx {self._pbx.instance} is not running: run `hotline pbx up`")
         proc = subprocess.run(
             ["chroot", str(self.root), ASTERISK, "-C", self.conf_path, "-rx", command],
-            capture_output=True, text=True, check=False, timeout=timeout,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
         )
         if proc.returncode != 0:
             raise PbxError(f"asterisk -rx {command!r} failed: {proc.stderr.strip()}")
@@ -204,9 +255,19 @@ class LocalPbx:
         while time.monotonic() < deadline:
             if self._pid() is not None:
                 proc = subprocess.run(
-                    ["chroot", str(self.root), ASTERISK, "-C", self.conf_path, "-rx",
-                     "core waitfullybooted"],
-                    capture_output=True, text=True, check=False, timeout=self._pbx.start_timeout_s,
+                    [
+                        "chroot",
+                        str(self.root),
+                        ASTERISK,
+                        "-C",
+                        self.conf_path,
+                        "-rx",
+                        "core waitfullybooted",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=self._pbx.start_timeout_s,
                 )
                 if proc.returncode == 0 and "fully booted" in proc.stdout:
                     return
@@ -220,7 +281,9 @@ class LocalPbx:
     def _stop(self, pid: int) -> None:
         subprocess.run(
             ["chroot", str(self.root), ASTERISK, "-C", self.conf_path, "-rx", "core stop now"],
-            capture_output=True, check=False, timeout=15,
+            capture_output=True,
+            check=False,
+            timeout=15,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
@@ -236,4 +299,4 @@ class LocalPbx:
 
 
 def local_pbx(settings: Settings) -> LocalPbx:
-    return LocalPbx(settings.pbx, settings.ami, settings.agi)
+    return LocalPbx(settings.pbx, settings.ami, settings.agi, settings.ivr.prompts_dir)

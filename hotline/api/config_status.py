@@ -1,0 +1,79 @@
+"""``GET /api/v1/config/status``: which IVR configuration serves calls, and why a change was
+refused. ``app.include_router(config_status_router(store))`` with any ``ConfigStatusPort``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from hotline.api.auth import require_roles
+from ivr.reload import ConfigStatus
+
+
+class ConfigStatusPort(Protocol):
+    def config_status(self) -> ConfigStatus: ...
+
+
+class ProblemOut(BaseModel):
+    file: str
+    line: int
+    col: int
+    message: str
+    text: str  # file:line:col: message
+
+
+class ReloadErrorOut(BaseModel):
+    at: datetime
+    version: str
+    problems: list[ProblemOut]
+
+
+class ConfigStatusOut(BaseModel):
+    directory: str
+    serving: bool  # False: no valid configuration yet, callers go to the native queue
+    version: str | None
+    loaded_at: datetime | None
+    files: list[str]
+    last_error: ReloadErrorOut | None
+    reloads: int
+    refused: int
+
+
+def status_out(status: ConfigStatus) -> ConfigStatusOut:
+    error = status.last_error
+    return ConfigStatusOut(
+        directory=status.directory,
+        serving=status.version is not None,
+        version=status.version,
+        loaded_at=status.loaded_at,
+        files=list(status.files),
+        last_error=None
+        if error is None
+        else ReloadErrorOut(
+            at=error.at,
+            version=error.version,
+            problems=[
+                ProblemOut(file=p.file, line=p.line, col=p.col, message=p.message, text=str(p))
+                for p in error.problems
+            ],
+        ),
+        reloads=status.reloads,
+        refused=status.refused,
+    )
+
+
+def config_status_router(port: ConfigStatusPort) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["config"])
+
+    @router.get(
+        "/config/status",
+        dependencies=[require_roles("admin", "supervisor")],
+        response_model=ConfigStatusOut,
+    )
+    async def get_config_status() -> ConfigStatusOut:
+        return status_out(port.config_status())
+
+    return router
