@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 _STANDARD_ATTRS = frozenset(
-    vars(logging.LogRecord("x", 0, "x", 0, "x", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("x", 0, "x", 0, "x", None, None)).keys()
+    | {"message", "asctime", "color_message"}  # uvicorn adds a colourised copy of msg
 )
 # 13–19 digits, optionally grouped by spaces or dashes: a PAN-shaped run.
 _PAN = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
