@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from pydantic import ValidationError
@@ -12,8 +14,12 @@ from hotline.logs import configure_logging
 from ivr.cli import call_command, ivr_app, prompts_app
 from staffing.cli import staffing_app
 
-app = typer.Typer(help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True)
-pbx_app = typer.Typer(help="The local Asterisk 22 PBX (development and tests).", no_args_is_help=True)
+app = typer.Typer(
+    help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True
+)
+pbx_app = typer.Typer(
+    help="The local Asterisk 22 PBX (development and tests).", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(pbx_app, name="pbx")
 app.add_typer(db_app, name="db")
@@ -41,54 +47,54 @@ def serve() -> None:
     sys.exit(run_service(settings))
 
 
-@pbx_app.command("up")
-def pbx_up() -> None:
-    """Provision (once, cached) and start the local Asterisk on loopback."""
-    from hotline.pbx import PbxError, local_pbx
+@contextmanager
+def _pbx_errors() -> Iterator[None]:
+    """A PBX failure is one line on stderr and its own exit status (3 not root, 4 no fetch)."""
+    from hotline.pbx import PbxError
 
     try:
-        typer.echo(local_pbx(_settings()).up())
+        yield
     except PbxError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from exc
+
+
+@pbx_app.command("up")
+def pbx_up() -> None:
+    """Provision (once, cached) and start the local Asterisk on loopback."""
+    from hotline.pbx import local_pbx
+
+    with _pbx_errors():
+        typer.echo(local_pbx(_settings()).up())
 
 
 @pbx_app.command("provision")
 def pbx_provision() -> None:
     """Build the Debian sid root with Asterisk 22 once (cached); does not start it."""
-    from hotline.pbx import PbxError, local_pbx
+    from hotline.pbx import local_pbx
 
-    try:
+    with _pbx_errors():
         pbx = local_pbx(_settings())
         pbx.provision()
-    except PbxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
     typer.echo(f"pbx root ready: {pbx.root}")
 
 
 @pbx_app.command("down")
 def pbx_down() -> None:
     """Stop the local Asterisk."""
-    from hotline.pbx import PbxError, local_pbx
+    from hotline.pbx import local_pbx
 
-    try:
+    with _pbx_errors():
         typer.echo(local_pbx(_settings()).down())
-    except PbxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
 
 
 @pbx_app.command("status")
 def pbx_status() -> None:
-    """Say whether the local Asterisk runs, and its version and uptime."""
-    from hotline.pbx import PbxError, local_pbx
+    """Say whether the local Asterisk runs, and its version and uptime (exit 1 when stopped)."""
+    from hotline.pbx import local_pbx
 
-    try:
+    with _pbx_errors():
         status = local_pbx(_settings()).status()
-    except PbxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
     typer.echo(status.describe())
     raise typer.Exit(0 if status.running else 1)
 
@@ -96,13 +102,10 @@ def pbx_status() -> None:
 @pbx_app.command("cli")
 def pbx_cli(command: str) -> None:
     """Run an Asterisk CLI command on the local PBX (like ``asterisk -rx``)."""
-    from hotline.pbx import PbxError, local_pbx
+    from hotline.pbx import local_pbx
 
-    try:
+    with _pbx_errors():
         typer.echo(local_pbx(_settings()).cli(command), nl=False)
-    except PbxError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
 
 
 @db_app.command("upgrade")
