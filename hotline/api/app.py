@@ -10,8 +10,9 @@ from hotline.api.ports import ApiServices
 
 
 def create_app(settings: Settings, services: ApiServices) -> FastAPI:
-    app = FastAPI(title="Hotline", version="0.1.0", docs_url="/api/docs",
-                  openapi_url="/api/v1/openapi.json")
+    app = FastAPI(
+        title="Hotline", version="0.1.0", docs_url="/api/docs", openapi_url="/api/v1/openapi.json"
+    )
     app.state.services = services
     app.state.api_settings = settings.api
     app.include_router(health.router)

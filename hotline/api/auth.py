@@ -58,9 +58,7 @@ def require_roles(*roles: Role) -> Any:
 
     def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
         return principal
 
     return Depends(check)

@@ -47,8 +47,12 @@ class PbxUnderTest:
 def pbx_test_settings() -> Settings:
     secret = os.environ.get("HOTLINE_TEST_AMI_SECRET", "hotline-test-secret")
     return load_settings(
-        ami={"port": TEST_AMI_PORT, "secret": secret, "reconnect_min_s": 0.2,
-             "reconnect_max_s": 2.0},
+        ami={
+            "port": TEST_AMI_PORT,
+            "secret": secret,
+            "reconnect_min_s": 0.2,
+            "reconnect_max_s": 2.0,
+        },
         agi={"port": TEST_AGI_PORT, "idle_timeout_s": 10.0},
         pbx={"instance": "test"},
         database={"url": "sqlite+aiosqlite:///:memory:"},

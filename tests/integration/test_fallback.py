@@ -22,15 +22,15 @@ async def _read_env(reader: asyncio.StreamReader) -> dict[str, str]:
     return env
 
 
-async def _poll(pbx: PbxUnderTest, command: str, pattern: str, timeout: float = 8.0) -> str:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _poll(pbx: PbxUnderTest, command: str, pattern: str, within_s: float = 8.0) -> str:
+    deadline = asyncio.get_running_loop().time() + within_s
     out = ""
     while asyncio.get_running_loop().time() < deadline:
         out = await asyncio.to_thread(pbx.cli, command)
         if re.search(pattern, out):
             return out
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{pattern!r} not seen in {command!r} within {timeout}s:\n{out}")
+    raise AssertionError(f"{pattern!r} not seen in {command!r} within {within_s}s:\n{out}")
 
 
 def _waiting_callers(pbx: PbxUnderTest) -> int:
