@@ -46,7 +46,7 @@ class CallError(Exception):
 
 
 @dataclass(frozen=True)
-class TestCall:
+class CallScript:
     did: str
     keys: str = ""
     caller: str = "13912345678"
@@ -181,7 +181,7 @@ class _Ami:
             self._pump.cancel()
 
 
-async def place_test_call(settings: AmiSettings, call: TestCall) -> CallReport:
+async def place_test_call(settings: AmiSettings, call: CallScript) -> CallReport:
     report = CallReport(did=call.did)
     script = dtmf_script(call.keys, call.gap_s)
     ami = await _Ami.connect(settings)
@@ -204,7 +204,9 @@ async def place_test_call(settings: AmiSettings, call: TestCall) -> CallReport:
     return report
 
 
-def _originate(call: TestCall, script: str, caller_leg: str, ivr_leg: str) -> list[tuple[str, str]]:
+def _originate(
+    call: CallScript, script: str, caller_leg: str, ivr_leg: str
+) -> list[tuple[str, str]]:
     headers = [("Channel", f"Local/{call.did}@hotline-entry"),
                ("CallerID", f'"hotline call" <{call.caller}>'), ("ChannelId", caller_leg),
                ("OtherChannelId", ivr_leg), ("Async", "true"), ("Timeout", "30000")]  # fmt: skip

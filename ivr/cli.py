@@ -202,10 +202,10 @@ def call_command(
     """Place a real test call through the running PBX and report how it left the IVR."""
     import asyncio
 
-    from ivr.call import CallError, TestCall, place_test_call
+    from ivr.call import CallError, CallScript, place_test_call
 
     settings = _settings()
-    call = TestCall(did, keys, caller, lang.value if lang else None, delay, gap, timeout)
+    call = CallScript(did, keys, caller, lang.value if lang else None, delay, gap, timeout)
     try:
         report = asyncio.run(place_test_call(settings.ami, call))
     except CallError as exc:

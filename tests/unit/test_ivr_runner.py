@@ -173,7 +173,7 @@ async def test_english_path_leaves_to_the_queue_with_variables_for_the_acd(
     assert ("stream", "/hotline/test/prompts/zh/bank-welcome") in channel.log
     get_data = [entry for entry in channel.log if entry[0] == "get_data"]
     assert get_data[0] == ("get_data", "/hotline/test/prompts/zh/bank-language", "4000", "1")
-    assert get_data[1] == ("get_data", "/hotline/test/prompts/en/bank-main", "1500", "1")
+    assert get_data[1] == ("get_data", "/hotline/test/prompts/en/bank-main", "2500", "1")
 
 
 async def test_lost_card_is_masked_everywhere_and_recording_muted(
