@@ -31,3 +31,21 @@ HOTLINE_CALLER_LANGUAGE = "HOTLINE_CALLER_LANGUAGE"
 
 # AMI UserEvent the runner raises when the caller leaves the IVR (no sensitive values).
 USER_EVENT_IVR_DONE = "HotlineIvr"
+
+# --- the ACD's holding and connect contexts (asterisk/etc/extensions_acd.conf, acd/) ---------
+# Epoch seconds (ms precision) when the caller first entered the ACD hold: its place in line,
+# kept across unanswered offers and restarts of Hotline.
+HOTLINE_ACD_ENQUEUED = "HOTLINE_ACD_ENQUEUED"
+HOTLINE_HOLD_TIMEOUT = "HOTLINE_HOLD_TIMEOUT"  # seconds of hold before the native queue
+HOTLINE_AGENT_DEVICE = "HOTLINE_AGENT_DEVICE"  # what hotline-acd-connect dials
+HOTLINE_RING_TIMEOUT = "HOTLINE_RING_TIMEOUT"  # seconds
+HOTLINE_ACD_AGENT = "HOTLINE_ACD_AGENT"  # the agent the call is offered to
+HOTLINE_ACD_DECISION = "HOTLINE_ACD_DECISION"  # routing decision id (traces)
+HOTLINE_OVERFLOW_TARGET = "HOTLINE_OVERFLOW_TARGET"  # mailbox or closed-message name
+HOTLINE_ACD_AGI = "HOTLINE_ACD_AGI"  # FastAGI base URL the hold loop announces through
+HOTLINE_ANNOUNCE_FIRST = "HOTLINE_ANNOUNCE_FIRST"  # seconds on hold before the first visit
+HOTLINE_ANNOUNCE_EVERY = "HOTLINE_ANNOUNCE_EVERY"  # seconds between visits; 0 = no more
+
+USER_EVENT_ACD_HOLD = "HotlineAcdHold"  # on hold for the ACD (again after a no-answer)
+USER_EVENT_ACD_NO_ANSWER = "HotlineAcdNoAnswer"  # the offer's Dial ended unanswered
+USER_EVENT_ACD_TIMEOUT = "HotlineAcdTimeout"  # the bounded hold ran out: native queue next

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 DtmfKey = Annotated[str, Field(pattern=r"^[0-9*#]{1,4}$")]
@@ -350,10 +350,20 @@ class HotlinesFile(Strict):
 
 
 class QueueDefinition(Strict):
+    # The ACD's fields (strategy, relaxation, overflow …) live in the same file; acd.model
+    # validates them strictly, so the IVR ignores what it does not use instead of refusing it.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
     id: QueueId
     product: Identifier
     name: str = ""
     skills: list[SkillId] = Field(default_factory=list)
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _levels_are_the_acd_s(cls, value: object) -> object:
+        # ``{credit_card: 5}`` (ACD minimum levels) names the same skills as ``[credit_card]``.
+        return list(value) if isinstance(value, dict) else value
 
 
 class QueuesFile(Strict):

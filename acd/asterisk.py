@@ -1,0 +1,383 @@
+"""The ACD's port to Asterisk: typed PBX events in, connect/overflow/restore actions out.
+
+``PbxEvent`` values are what the service consumes; ``translate`` turns one AMI event into at
+most one of them (pure, so a capture can be replayed in a test). ``AmiAcdPbx`` carries out the
+service's requests over an ``AmiClient`` and reads the state back after a restart.
+
+Invariants:
+- a call id is the Asterisk ``Uniqueid`` of the caller's channel in the holding context (AMI
+  actions accept a uniqueid wherever they take a channel name, and it never changes);
+- only events raised by ``extensions_acd.conf`` (``HotlineAcd*`` user events, ``DialEnd`` in
+  ``hotline-acd-connect``) and ``Hangup``/``DeviceStateChange`` are translated; everything else
+  is ``None``, cheaply, because this runs for every AMI event the subscription admits;
+- logged-in agents are kept in Asterisk's own database (``DBPut`` under ``AGENT_FAMILY``) so a
+  restarted Hotline finds them, like it finds the callers still on hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cti.ami.client import AmiClient
+from cti.ami.errors import AmiActionError, AmiError
+from cti.ami.messages import Event, Response
+from cti.variables import (
+    HOTLINE_ACD_AGENT,
+    HOTLINE_ACD_DECISION,
+    HOTLINE_ACD_ENQUEUED,
+    HOTLINE_AGENT_DEVICE,
+    HOTLINE_LANGUAGE,
+    HOTLINE_OVERFLOW_TARGET,
+    HOTLINE_PRIORITY,
+    HOTLINE_QUEUE,
+    HOTLINE_RING_TIMEOUT,
+    HOTLINE_SKILLS,
+    USER_EVENT_ACD_HOLD,
+    USER_EVENT_ACD_NO_ANSWER,
+    USER_EVENT_ACD_TIMEOUT,
+)
+
+log = logging.getLogger("acd.asterisk")
+
+HOLD_CONTEXT = "hotline-acd-hold"
+CONNECT_CONTEXT = "hotline-acd-connect"
+OVERFLOW_CONTEXT = "hotline-acd-overflow"
+AGENT_FAMILY = "hotline-acd/agents"
+# AMI events the service needs; everything else is never queued for it.
+EVENT_NAMES = frozenset({"UserEvent", "DialEnd", "Hangup", "DeviceStateChange"})
+_USER_EVENTS = frozenset({USER_EVENT_ACD_HOLD, USER_EVENT_ACD_NO_ANSWER, USER_EVENT_ACD_TIMEOUT})
+_SKILL_SEPARATORS = re.compile(r"[,+\s]+")
+
+
+class PbxError(Exception):
+    """An action on the PBX failed (the channel is gone, or the link is down)."""
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldEntered:
+    """The caller is on hold for the ACD (first time, or back after an unanswered offer)."""
+
+    call_id: str
+    channel: str
+    queue_id: str
+    priority: int
+    language: str | None
+    skills: Mapping[str, int]
+    enqueued_epoch: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTimedOut:
+    """The dialplan's bounded hold ran out: the caller went to the native queue."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAnswered:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNotAnswered:
+    call_id: str
+    agent_id: str
+    dial_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelGone:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    device: str  # as Asterisk names it: no dial options (Local/agent1@test-agents)
+    state: str  # NOT_INUSE, INUSE, UNAVAILABLE, ...
+
+
+PbxEvent = HoldEntered | HoldTimedOut | OfferAnswered | OfferNotAnswered | ChannelGone | DeviceState
+
+
+def parse_skills(text: str | None) -> dict[str, int]:
+    """``skill:level`` items separated by commas, ``+`` or spaces; a bare skill is level 1."""
+    skills: dict[str, int] = {}
+    for item in _SKILL_SEPARATORS.split(text or ""):
+        name, _, level = item.partition(":")
+        if not name:
+            continue
+        try:
+            skills[name] = max(1, min(10, int(level or "1")))
+        except ValueError:
+            log.warning("ignoring a malformed skill", extra={"skill": item})
+    return skills
+
+
+def _int(text: str | None, default: int = 0) -> int:
+    try:
+        return int(text or default)
+    except ValueError:
+        return default
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def device_key(device: str) -> str:
+    """How Asterisk names a dial string's device state: ``Local/x@ctx/n`` → ``Local/x@ctx``."""
+    tech, _, rest = device.partition("/")
+    if tech.lower() == "local":
+        rest = rest.split("/", 1)[0]
+    return f"{tech}/{rest}"
+
+
+def translate(event: Event) -> PbxEvent | None:
+    name = event.name
+    if name == "Hangup":
+        uniqueid = event.get("Uniqueid")
+        return ChannelGone(uniqueid) if uniqueid else None
+    if name == "UserEvent":
+        kind = event.get("UserEvent")
+        if kind not in _USER_EVENTS:
+            return None
+        call_id = event.get("Uniqueid") or ""
+        if kind == USER_EVENT_ACD_HOLD:
+            return HoldEntered(
+                call_id,
+                event.get("Channel") or call_id,
+                event.get("Queue") or "",
+                _int(event.get("Priority")),
+                event.get("Language") or None,
+                parse_skills(event.get("Skills")),
+                _float(event.get("Enqueued")),
+            )
+        if kind == USER_EVENT_ACD_NO_ANSWER:
+            return OfferNotAnswered(
+                call_id, event.get("Agent") or "", event.get("DialStatus") or "NOANSWER"
+            )
+        return HoldTimedOut(call_id)
+    if name == "DialEnd":
+        if event.get("Context") == CONNECT_CONTEXT and event.get("DialStatus") == "ANSWER":
+            return OfferAnswered(event.get("Uniqueid") or "")
+        return None
+    if name == "DeviceStateChange":
+        device, state = event.get("Device"), event.get("State")
+        return DeviceState(device, state) if device and state else None
+    return None
+
+
+# --- snapshot after a restart --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAgent:
+    agent_id: str
+    device: str
+    pause_reason: str | None = None
+
+    def encode(self) -> str:
+        return f"{self.device}|{self.pause_reason or ''}"
+
+    @classmethod
+    def decode(cls, agent_id: str, value: str) -> SavedAgent:
+        device, _, reason = value.partition("|")
+        return cls(agent_id, device, reason or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectingCall:
+    """A caller in the connect context: its agent's phone rings, or they talk."""
+
+    call_id: str
+    agent_id: str
+    bridged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PbxSnapshot:
+    held: list[HoldEntered] = field(default_factory=list)
+    connecting: list[ConnectingCall] = field(default_factory=list)
+    agents: list[SavedAgent] = field(default_factory=list)
+    device_states: dict[str, str] = field(default_factory=dict)
+
+
+# --- the port ------------------------------------------------------------------------------
+
+
+class AcdPbx(Protocol):
+    def events(self) -> AsyncIterator[PbxEvent]: ...
+
+    async def connect(
+        self, call_id: str, device: str, ring_timeout_s: float, agent_id: str, decision_id: int
+    ) -> None: ...
+
+    async def overflow(self, call_id: str, kind: str, target: str) -> None: ...
+
+    async def channel_exists(self, call_id: str) -> bool: ...
+
+    async def save_agent(self, agent_id: str, saved: SavedAgent | None) -> None: ...
+
+    async def snapshot(self) -> PbxSnapshot: ...
+
+    def close(self) -> None: ...
+
+
+class AmiAcdPbx:
+    """``AcdPbx`` over the shared ``AmiClient``. The subscription is made at construction so no
+    event between construction and the first resync is lost."""
+
+    def __init__(self, ami: AmiClient, *, queue_size: int = 100_000) -> None:
+        self._ami = ami
+        # Large: the reader never blocks on us, and losing a Hangup would strand an agent.
+        self._subscription = ami.subscribe(EVENT_NAMES, maxsize=queue_size)
+
+    async def events(self) -> AsyncIterator[PbxEvent]:
+        async for event in self._subscription:
+            translated = translate(event)
+            if translated is not None:
+                yield translated
+
+    def close(self) -> None:
+        self._subscription.unsubscribe()
+
+    async def connect(
+        self, call_id: str, device: str, ring_timeout_s: float, agent_id: str, decision_id: int
+    ) -> None:
+        variables = {
+            HOTLINE_AGENT_DEVICE: device,
+            HOTLINE_RING_TIMEOUT: f"{ring_timeout_s:g}",
+            HOTLINE_ACD_AGENT: agent_id,
+            HOTLINE_ACD_DECISION: str(decision_id),
+        }
+        # Redirect has no Variable header. The actions are written in this order on one AMI
+        # connection and Asterisk runs one session's actions in order, so they are pipelined:
+        # one round trip, and the variables are set before the Redirect moves the channel.
+        actions = [
+            self._ami.action("Setvar", Channel=call_id, Variable=name, Value=value)
+            for name, value in variables.items()
+        ]
+        actions.append(
+            self._ami.action(
+                "Redirect", Channel=call_id, Context=CONNECT_CONTEXT, Exten="s", Priority="1"
+            )
+        )
+        await self._all(actions)
+
+    async def overflow(self, call_id: str, kind: str, target: str) -> None:
+        await self._all(
+            [
+                self._ami.action(
+                    "Setvar", Channel=call_id, Variable=HOTLINE_OVERFLOW_TARGET, Value=target
+                ),
+                self._ami.action(
+                    "Redirect", Channel=call_id, Context=OVERFLOW_CONTEXT, Exten=kind, Priority="1"
+                ),
+            ]
+        )
+
+    async def channel_exists(self, call_id: str) -> bool:
+        try:
+            await self._ami.action("Getvar", Channel=call_id, Variable="UNIQUEID")
+        except AmiActionError:
+            return False
+        except AmiError as exc:
+            raise PbxError(str(exc)) from exc
+        return True
+
+    async def save_agent(self, agent_id: str, saved: SavedAgent | None) -> None:
+        try:
+            if saved is None:
+                await self._ami.action("DBDel", check=False, Family=AGENT_FAMILY, Key=agent_id)
+            else:
+                await self._ami.action(
+                    "DBPut", Family=AGENT_FAMILY, Key=agent_id, Val=saved.encode()
+                )
+        except AmiError as exc:
+            raise PbxError(str(exc)) from exc
+
+    async def snapshot(self) -> PbxSnapshot:
+        try:
+            return await self._snapshot()
+        except AmiError as exc:
+            raise PbxError(str(exc)) from exc
+
+    async def _snapshot(self) -> PbxSnapshot:
+        channels, tree, states = await asyncio.gather(
+            self._ami.list_action("CoreShowChannels"),
+            self._ami.list_action("DBGetTree", check=False, Family=AGENT_FAMILY),
+            self._ami.list_action("DeviceStateList", check=False),
+        )
+        snapshot = PbxSnapshot()
+        prefix = f"/{AGENT_FAMILY}/"
+        for event in tree.events:
+            key = event.get("Key") or ""
+            if key.startswith(prefix) and event.get("Val"):
+                snapshot.agents.append(SavedAgent.decode(key[len(prefix) :], event["Val"]))
+        for event in states.events:
+            if event.get("Device") and event.get("State"):
+                snapshot.device_states[event["Device"]] = event["State"]
+        reads: list[Coroutine[Any, Any, HoldEntered | ConnectingCall | None]] = []
+        for channel in channels.events:
+            context, call_id = channel.get("Context"), channel.get("Uniqueid")
+            if call_id and context == HOLD_CONTEXT:
+                reads.append(self._read_held(call_id, channel.get("Channel") or call_id))
+            elif call_id and context == CONNECT_CONTEXT:
+                reads.append(self._read_connecting(call_id, bool(channel.get("BridgeId"))))
+        for found in await asyncio.gather(*reads):
+            if isinstance(found, HoldEntered):
+                snapshot.held.append(found)
+            elif isinstance(found, ConnectingCall):
+                snapshot.connecting.append(found)
+        return snapshot
+
+    async def _getvars(self, call_id: str, names: list[str]) -> dict[str, str] | None:
+        try:
+            responses = await asyncio.gather(
+                *(self._ami.action("Getvar", Channel=call_id, Variable=name) for name in names)
+            )
+        except AmiActionError:
+            return None  # hung up since the channel list was taken
+        return {
+            name: response.get("Value") or ""
+            for name, response in zip(names, responses, strict=True)
+        }
+
+    async def _read_held(self, call_id: str, channel: str) -> HoldEntered | None:
+        names = [HOTLINE_QUEUE, HOTLINE_PRIORITY, HOTLINE_LANGUAGE, HOTLINE_SKILLS]
+        values = await self._getvars(call_id, [*names, HOTLINE_ACD_ENQUEUED])
+        if values is None:
+            return None
+        return HoldEntered(
+            call_id,
+            channel,
+            values[HOTLINE_QUEUE],
+            _int(values[HOTLINE_PRIORITY]),
+            values[HOTLINE_LANGUAGE] or None,
+            parse_skills(values[HOTLINE_SKILLS]),
+            _float(values[HOTLINE_ACD_ENQUEUED]),
+        )
+
+    async def _read_connecting(self, call_id: str, bridged: bool) -> ConnectingCall | None:
+        values = await self._getvars(call_id, [HOTLINE_ACD_AGENT])
+        if values is None or not values[HOTLINE_ACD_AGENT]:
+            return None
+        return ConnectingCall(call_id, values[HOTLINE_ACD_AGENT], bridged)
+
+    @staticmethod
+    async def _all(actions: list[Coroutine[Any, Any, Response]]) -> None:
+        results = await asyncio.gather(*actions, return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise PbxError("; ".join(str(e) for e in errors))
