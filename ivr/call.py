@@ -246,14 +246,14 @@ async def _follow(ami: _Ami, report: CallReport, ids: set[str], ivr_leg: str) ->
             return
         if user_event == USER_EVENT_IVR_DONE:
             report.channel = event.get("Channel", "")
-            report.outcome = event.get("Outcome", "")
-            report.route = event.get("Route", "")
-            report.queue = event.get("Queue", "")
-            report.skills = event.get("Skills", "").replace(" ", ",")
-            report.priority = event.get("Priority", "")
-            report.language = event.get("Language", "")
-            report.path = event.get("Path", "").split()
-            report.config_version = event.get("Version", "")
+            report.outcome = event.get("IvrOutcome", "")
+            report.route = event.get("IvrRoute", "")
+            report.queue = event.get("IvrQueue", "")
+            report.skills = event.get("IvrSkills", "").replace(" ", ",")
+            report.priority = event.get("IvrPriority", "")
+            report.language = event.get("IvrLanguage", "")
+            report.path = event.get("IvrPath", "").split()
+            report.config_version = event.get("IvrVersion", "")
             deadline = loop.time() + _ROUTE_GRACE_S
             if report.route not in ("hold", "transfer"):
                 return  # hangup: nothing more to see

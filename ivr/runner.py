@@ -390,8 +390,8 @@ class IvrRunner:
                     HOTLINE_LANGUAGE: command.language,
                     HOTLINE_IVR_DATA: _bounded(urlencode(sorted(command.data.items()))),
                 }
-                event = {"Queue": command.queue, "Skills": " ".join(skills),
-                         "Priority": str(command.priority)}  # fmt: skip
+                event = {"IvrQueue": command.queue, "IvrSkills": " ".join(skills),
+                         "IvrPriority": str(command.priority)}  # fmt: skip
                 route = ROUTE_HOLD
             case Transfer():
                 variables |= {
@@ -399,7 +399,7 @@ class IvrRunner:
                     HOTLINE_TRANSFER_TYPE: command.destination_type,
                     HOTLINE_TRANSFER_CONTEXT: self._transfer_context,
                 }
-                event = {"Target": command.destination}
+                event = {"IvrTarget": command.destination}
                 route = ROUTE_TRANSFER
             case Hangup() | Closed():
                 route = ROUTE_HANGUP
@@ -408,9 +408,12 @@ class IvrRunner:
         for name, value in variables.items():
             await session.set_variable(name, value)
         await session.set_variable(HOTLINE_ROUTE, route)
-        event = {"Uniqueid": call.uniqueid, "Outcome": result.outcome, "Route": route,
-                 "Language": variables[HOTLINE_LANGUAGE], **event,
-                 "Version": call.config_version, "Path": " ".join(result.path[-40:])}  # fmt: skip
+        # Keys carry an "Ivr" prefix: AMI adds the channel's own headers (Priority, Language,
+        # Uniqueid...) to every user event, and a reader must not confuse the two.
+        event = {"IvrOutcome": result.outcome, "IvrRoute": route,
+                 "IvrLanguage": variables[HOTLINE_LANGUAGE], **event,
+                 "IvrVersion": call.config_version,
+                 "IvrPath": " ".join(result.path[-40:])}  # fmt: skip
         await session.exec(
             "UserEvent", USER_EVENT_IVR_DONE,
             *(f"{key}: {_event_value(value)}" for key, value in event.items()),

@@ -132,6 +132,7 @@ async def test_a_chinese_and_an_english_caller_at_once(
     assert variables["HOTLINE_QUEUE"] == "lost-card"
     assert variables["HOTLINE_SKILLS"] == "language_zh:1,lost_card:2"
     assert variables["HOTLINE_PRIORITY"] == "70"
+    assert (zh.priority, zh.language, zh.queue) == ("70", "zh", "lost-card")  # the IVR's event
     assert variables["HOTLINE_LANGUAGE"] == "zh"
     assert "card_number=" in variables["HOTLINE_IVR_DATA"] and CARD not in str(variables)
     entered = [e for e in ivr.of(zh) if isinstance(e, DigitsEntered)]

@@ -168,7 +168,8 @@ async def test_english_path_leaves_to_the_queue_with_variables_for_the_acd(
     # The route is written last but one: the user event tells observers it is all there.
     assert channel.log[-2] == ("set", HOTLINE_ROUTE, "hold")
     assert channel.log[-1][:3] == ("exec", "UserEvent", "HotlineIvr")
-    assert "Skills: language_en:1 general:1" in channel.log[-1]
+    assert "IvrSkills: language_en:1 general:1" in channel.log[-1]
+    assert "IvrPriority: 0" in channel.log[-1]
     assert channel.played()[0] == "bank-welcome"
     assert ("stream", "/hotline/test/prompts/zh/bank-welcome") in channel.log
     get_data = [entry for entry in channel.log if entry[0] == "get_data"]
