@@ -3,8 +3,10 @@
 The IVR, the ACD and recordings publish them; the event log, live statistics, WebSocket and
 MQTT consume them. Features meet here instead of importing each other. An event's ``kind`` is
 one of ``EventKind`` (dotted: subject, then what happened); ``data`` holds JSON-safe scalars
-only, with sensitive values already masked by the publisher. ``ts`` is wall-clock UTC (stored
-and shown); ``mono`` is the monotonic clock for durations and SLA timers.
+only, with sensitive values already masked by the publisher. IVR-collected fields travel as
+``field.<name>`` keys (a screen pop shows them). Live statistics (``hotline.live.stats``)
+read ``wait_s``/``talk_s`` when given and otherwise measure them on ``mono``. ``ts`` is
+wall-clock UTC (stored and shown); ``mono`` is the monotonic clock for durations and SLA timers.
 
 Publishing never blocks (``cti.fanout``): a slow consumer loses its own events, counted.
 """
@@ -25,27 +27,30 @@ Scalar = str | int | float | bool | None
 
 class EventKind(StrEnum):
     # calls, from the first ring to the end
-    CALL_STARTED = "call.started"  # reached a hotline (did, caller, hotline, product)
+    CALL_STARTED = "call.started"  # reached a hotline (did, caller, caller_name, hotline, product)
     IVR_NODE = "ivr.node"  # node visited (node, kind)
     IVR_INPUT = "ivr.input"  # keys entered (masked), accepted or not
-    IVR_ENDED = "ivr.ended"  # outcome, path
-    CALL_QUEUED = "call.queued"  # queue, skills, priority, language
+    IVR_ENDED = "ivr.ended"  # outcome, path, language, vip, field.<name> (masked)
+    # queue, skills, priority, language, vip, ewt_s (estimate at entry), field.<name> (masked)
+    CALL_QUEUED = "call.queued"
     CALL_OFFERED = "call.offered"  # agent, decision
     CALL_RING_NO_ANSWER = "call.ring_no_answer"
     CALL_ANSWERED = "call.answered"  # agent, wait_s, predicted_wait_s
     CALL_COMPLETED = "call.completed"  # by caller|agent, talk_s
     CALL_ABANDONED = "call.abandoned"  # wait_s
-    CALL_OVERFLOWED = "call.overflowed"  # target, reason
+    CALL_OVERFLOWED = "call.overflowed"  # target, reason, wait_s
     CALL_TRANSFERRED = "call.transferred"
     CALL_FALLBACK = "call.fallback"  # reached the native queue (Hotline was down or failed)
     CALL_ENDED = "call.ended"  # hang-up of the caller's channel, whatever the state
+    CALL_HELD = "call.held"  # the agent put the caller on hold (agent)
+    CALL_UNHELD = "call.unheld"
     # agents
-    AGENT_LOGGED_IN = "agent.logged_in"
+    AGENT_LOGGED_IN = "agent.logged_in"  # device, queues (comma-separated ids, optional)
     AGENT_LOGGED_OUT = "agent.logged_out"
     AGENT_PAUSED = "agent.paused"  # reason
     AGENT_UNPAUSED = "agent.unpaused"
     AGENT_STATE = "agent.state"  # state (available, reserved, on_call, wrap_up, …)
-    AGENT_DISPOSITION = "agent.disposition"
+    AGENT_DISPOSITION = "agent.disposition"  # disposition, note (call_id in the envelope)
     # recordings
     RECORDING_STARTED = "recording.started"
     RECORDING_MUTED = "recording.muted"

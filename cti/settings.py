@@ -127,6 +127,96 @@ class IvrSettings(BaseModel):
     transfer_context: str = Field("hotline-transfer", pattern=r"^[A-Za-z0-9_-]+$")
 
 
+SlFormulaName = Literal[
+    "answered_within_t_over_answered", "asterisk_sl2", "removed_within_t_over_queued"
+]
+
+
+class MqttSettings(BaseModel):
+    """Publishing live state to a broker (LED wallboards, other systems). Off when ``url`` is
+    None. Topics: ``<topic_prefix>/queues/<id>/stats`` and ``<topic_prefix>/agents/<id>/state``
+    (retained), ``<topic_prefix>/calls/events`` (stream), ``<topic_prefix>/status`` (retained,
+    ``offline`` as the last will)."""
+
+    url: str | None = None  # mqtt://[user:password@]host[:port]
+    topic_prefix: str = Field("hotline", pattern=r"^[^#+]+$")
+    client_id: str = "hotline"
+    # Call events kept while the broker is away; older ones are dropped (and counted).
+    # Retained states are coalesced per topic, so they need no bound of their own.
+    buffer_size: int = Field(10_000, ge=1)
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    keepalive_s: int = Field(30, ge=5)
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mqtt://", "tcp://")):
+            raise ValueError("mqtt url must start with mqtt:// (or tcp://)")
+        return value
+
+
+class LiveSettings(BaseModel):
+    """Live statistics, WebSocket and MQTT (issue 5)."""
+
+    # Abandons quicker than this are reported apart and left out of service level and
+    # abandon rate (a caller who hangs up in 3 s was never really waiting for an agent).
+    short_abandon_s: float = Field(5.0, ge=0)
+    # Defaults for queues that state no service-level target of their own.
+    sl_threshold_s: float = Field(20.0, gt=0)
+    sl_target: float = Field(0.8, gt=0, le=1)
+    sl_formula: SlFormulaName = "answered_within_t_over_answered"
+    interval_min: int = Field(15, ge=1, le=60)
+    timezone: str = "UTC"  # where "today" and the 15-minute intervals begin
+    pause_reasons: list[str] = Field(
+        default_factory=lambda: ["break", "lunch", "training", "meeting", "coaching"]
+    )
+    dispositions: list[str] = Field(default_factory=list)  # empty: free text
+    # IVR fields shown only masked in screen pops and call lists (publishers mask too).
+    masked_fields: list[str] = Field(
+        default_factory=lambda: ["card", "card_number", "account", "id_number", "pin", "cvv"]
+    )
+    # Messages a WebSocket client may have queued; beyond it the client is cut off.
+    ws_buffer: int = Field(256, ge=4)
+    # Queue statistics go out at most this often (coalesced), and every second while calls
+    # wait (the longest wait grows).
+    publish_interval_s: float = Field(0.2, gt=0)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)  # type: ignore[arg-type]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class EventLogSettings(BaseModel):
+    """The event log writer (issue 6): batching off the hot path, and the disk spool that
+    keeps every record while the database is away."""
+
+    # A batch is written when it holds this many events or is this old, whichever first.
+    batch_size: int = Field(500, ge=1)
+    flush_interval_ms: int = Field(200, ge=1)
+    # The writer's own bus subscription; beyond it the oldest events are dropped (counted).
+    bus_buffer: int = Field(200_000, ge=100)
+    # Append-only JSONL segments (fsync'd) under ``<spool_dir>/eventlog``; ``var/`` is not in git.
+    spool_dir: Path = Path("var/spool")
+    spool_segment_bytes: int = Field(8 << 20, ge=4096)
+    # Past this the spool refuses new batches (counted as dropped, logged at error level):
+    # a full disk must not take the host down with it.
+    spool_max_bytes: int = Field(1 << 30, ge=1 << 16)
+    # Back-off between attempts to reach the database again while batches are spooled.
+    retry_min_s: float = Field(0.5, gt=0)
+    retry_max_s: float = Field(15.0, gt=0)
+    # Calls abandoned quicker than this get outcome ``short_abandon`` in their record.
+    short_abandon_s: float = Field(5.0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -142,6 +232,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
     ivr: IvrSettings = Field(default_factory=IvrSettings)  # type: ignore[arg-type]
+    event_log: EventLogSettings = Field(default_factory=EventLogSettings)  # type: ignore[arg-type]
+    live: LiveSettings = Field(default_factory=LiveSettings)  # type: ignore[arg-type]
     config_dir: Path = Path("config")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
