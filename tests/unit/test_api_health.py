@@ -24,8 +24,9 @@ class FakePbx:
     async def pbx_info(self) -> PbxInfo:
         if self.fail:
             raise ConnectionError("dropped")
-        return PbxInfo("Asterisk 22.10.1", "10.0.0", "2026-11-28 10:00:00", "2026-11-28 10:00:00",
-                       42, 3)
+        return PbxInfo(
+            "Asterisk 22.10.1", "10.0.0", "2026-11-28 10:00:00", "2026-11-28 10:00:00", 42, 3
+        )
 
 
 @dataclass
@@ -37,10 +38,14 @@ class FakeDb:
 
 
 def _settings() -> Settings:
-    return load_settings(api={"tokens": [
-        {"name": "ops", "role": "admin", "token": ADMIN},
-        {"name": "a1", "role": "agent", "token": AGENT, "agent_id": "1001"},
-    ]})
+    return load_settings(
+        api={
+            "tokens": [
+                {"name": "ops", "role": "admin", "token": ADMIN},
+                {"name": "a1", "role": "agent", "token": AGENT, "agent_id": "1001"},
+            ]
+        }
+    )
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
