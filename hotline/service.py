@@ -20,13 +20,16 @@ import uvicorn
 from cti.agi.server import AgiServer, Handler
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
+from cti.events import DomainBus
 from cti.settings import Settings
 from hotline.api.app import create_app
+from hotline.api.config_status import config_status_router
 from hotline.api.ports import ApiServices
 from hotline.pbx_info import AmiPbxInfo
-from hotline.routes import build_routes
+from hotline.routes import IvrParts, build_ivr
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
+from ivr.publish import publishing_sink
 
 log = logging.getLogger("hotline.service")
 
@@ -71,19 +74,25 @@ class Engine:
     """Everything ``hotline serve`` runs, built and wired in one place."""
 
     settings: Settings
+    bus: DomainBus
     ami: AmiClient
     agi: AgiServer
     database: Database
     http: EmbeddedHttpServer
+    ivr: IvrParts | None  # None when the caller supplies its own FastAGI routes (tests)
 
 
 def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None) -> Engine:
+    bus = DomainBus()
     pbx_info = AmiPbxInfo()
     ami = AmiClient(settings.ami, on_connect=pbx_info.on_connect)
     pbx_info.bind(ami)
     database = Database(settings.database)
-    agi = AgiServer(settings.agi, routes if routes is not None else build_routes(settings))
+    ivr = build_ivr(settings, events=publishing_sink(bus)) if routes is None else None
+    agi = AgiServer(settings.agi, ivr.routes if ivr is not None else routes or {})
     app = create_app(settings, ApiServices(pbx=pbx_info, database=database))
+    if ivr is not None:
+        app.include_router(config_status_router(ivr.store))
     http = EmbeddedHttpServer(
         uvicorn.Config(
             app,
@@ -94,7 +103,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             lifespan="off",
         )
     )
-    return Engine(settings, ami, agi, database, http)
+    return Engine(settings, bus, ami, agi, database, http, ivr)
 
 
 async def serve(engine: Engine, stop: asyncio.Event) -> None:
@@ -114,6 +123,9 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
                 "AMI not connected yet; retrying in the background",
                 extra={"ami": f"{settings.ami.host}:{settings.ami.port}"},
             )
+        if engine.ivr is not None:
+            stack.push_async_callback(engine.ivr.webhooks.aclose)
+            await stack.enter_async_context(_watching_config(engine.ivr, settings))
         await engine.agi.start()
         stack.push_async_callback(engine.agi.stop)
         await stack.enter_async_context(
@@ -130,6 +142,28 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("hotline stopping")
     log.info("hotline stopped")
+
+
+@contextlib.asynccontextmanager
+async def _watching_config(ivr: IvrParts, settings: Settings) -> AsyncIterator[None]:
+    """Hot reload of config/ for as long as the engine serves."""
+    stop = asyncio.Event()
+    watch = asyncio.create_task(
+        ivr.store.watch(
+            debounce_ms=settings.ivr.reload_debounce_ms,
+            step_ms=settings.ivr.reload_step_ms,
+            stop_event=stop,
+        ),
+        name="ivr-config-watch",
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(watch, 5)
+        except TimeoutError:
+            log.warning("config watcher did not stop in time")
 
 
 def run_service(settings: Settings) -> int:

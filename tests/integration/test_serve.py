@@ -76,6 +76,12 @@ def test_serve_end_to_end_and_sigterm(pbx: PbxUnderTest, tmp_path: Path) -> None
             assert info.status_code == 200, info.text
             assert info.json()["version"].startswith("Asterisk 22.")
             assert client.get("/api/v1/pbx").status_code == 401
+            config = client.get(
+                "/api/v1/config/status", headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            assert config.status_code == 200, config.text
+            assert config.json()["serving"] is True, config.json()
+            assert config.json()["last_error"] is None
 
         # A call to a hotline is taken by the engine's FastAGI server (the IVR), not by the
         # dialplan's native-queue safety net.
