@@ -10,12 +10,15 @@ from typing import Any
 from sqlalchemy import Select, insert, select
 
 from hotline.storage.db import Database
-from hotline.storage.models import Event
+from hotline.storage.models import Event, new_uid
 
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """One row of the log. ``id`` is None until stored; ``ts`` must be timezone-aware."""
+    """One row of the log. ``id`` is None until stored; ``ts`` must be timezone-aware.
+
+    ``uid`` identifies the event across retries and spool replays; one is made when None.
+    """
 
     kind: str
     ts: datetime
@@ -25,14 +28,16 @@ class StoredEvent:
     queue: str | None = None
     monotonic_ns: int | None = None
     id: int | None = None
+    uid: str | None = None
 
     def __post_init__(self) -> None:
         if self.ts.tzinfo is None:
             raise ValueError(f"StoredEvent.ts must be timezone-aware, got {self.ts!r}")
 
 
-def _to_row(event: StoredEvent) -> dict[str, Any]:
+def to_row(event: StoredEvent) -> dict[str, Any]:
     return {
+        "uid": event.uid or new_uid(),
         "ts": event.ts,
         "monotonic_ns": event.monotonic_ns,
         "kind": event.kind,
@@ -46,6 +51,7 @@ def _to_row(event: StoredEvent) -> dict[str, Any]:
 def _from_row(row: Event) -> StoredEvent:
     return StoredEvent(
         id=row.id,
+        uid=row.uid,
         ts=row.ts,
         monotonic_ns=row.monotonic_ns,
         kind=row.kind,
@@ -69,7 +75,7 @@ class EventStore:
             return 0
         async with self._db.engine.begin() as conn:
             # A list of parameter sets: executemany, batched by the driver.
-            await conn.execute(insert(Event), [_to_row(e) for e in events])
+            await conn.execute(insert(Event), [to_row(e) for e in events])
         return len(events)
 
     async def for_call(self, call_id: str) -> list[StoredEvent]:

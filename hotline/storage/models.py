@@ -6,10 +6,22 @@ type, so `UtcDateTime` attaches UTC on the way out).
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -55,12 +67,21 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: Json}
 
 
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
 class Event(Base):
-    """Append-only log of domain events (call, agent, queue); never updated in place."""
+    """Append-only log of domain events (call, agent, queue); never updated in place.
+
+    ``uid`` is given once, when the event is taken off the bus, and travels with it through
+    the disk spool: writing the same event twice (a replay after a crash) stores one row.
+    """
 
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(32), default=new_uid)
     ts: Mapped[datetime]
     # Orders events that share a wall-clock tick, and measures SLA intervals exactly.
     monotonic_ns: Mapped[int | None] = mapped_column(BigInteger)
@@ -74,4 +95,78 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_ts", "ts"),
         Index("ix_events_call_id_ts", "call_id", "ts"),
+        Index("ix_events_uid", "uid", unique=True),
+    )
+
+
+class Call(Base):
+    """One record per call, folded from its events (``hotline.storage.call_records``).
+
+    Durations are seconds. ``wait_s`` is the time in queue until answer, abandon or overflow;
+    ``outcome`` is one of ``call_records.Outcome``. Reports read this table, not the events.
+    """
+
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hotline: Mapped[str | None] = mapped_column(String(64))
+    product: Mapped[str | None] = mapped_column(String(64))
+    did: Mapped[str | None] = mapped_column(String(32))
+    caller: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    vip: Mapped[bool | None] = mapped_column(Boolean)
+    ivr_path: Mapped[list[str] | None] = mapped_column(Json)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    position: Mapped[int | None] = mapped_column(Integer)  # on entering the queue, 1 = first
+    started_at: Mapped[datetime | None]
+    enqueued_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    predicted_wait_s: Mapped[float | None] = mapped_column(Float)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    wrap_up_s: Mapped[float | None] = mapped_column(Float)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    ended_by: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
+
+    # Queue reports range over enqueued_at (optionally one queue); agent reports over
+    # answered_at (optionally one agent). Calls that never queued are found by started_at.
+    __table_args__ = (
+        Index("ix_calls_enqueued_at_queue", "enqueued_at", "queue"),
+        Index("ix_calls_queue_enqueued_at", "queue", "enqueued_at"),
+        Index("ix_calls_answered_at", "answered_at"),
+        Index("ix_calls_agent_id_answered_at", "agent_id", "answered_at"),
+        Index("ix_calls_started_at", "started_at"),
+    )
+
+
+class AgentInterval(Base):
+    """A span of one agent's time: a login session, a pause (with reason) or a state.
+
+    ``category`` is ``session`` | ``pause`` | ``state``; ``ended_at`` is None while it lasts.
+    ``uid`` is the uid of the event that opened it (idempotent replays).
+    """
+
+    __tablename__ = "agent_intervals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    # Reports fetch the spans overlapping [from, to): started_at < to and open or ended after
+    # from. Closing looks up the open span of one agent and category.
+    __table_args__ = (
+        Index("ix_agent_intervals_uid", "uid", unique=True),
+        Index("ix_agent_intervals_started_at", "started_at"),
+        Index(
+            "ix_agent_intervals_agent_id_category_started_at", "agent_id", "category", "started_at"
+        ),
     )

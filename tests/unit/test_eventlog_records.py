@@ -1,0 +1,161 @@
+"""The sans-IO fold of domain events into call records and agent intervals, and the codec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cti.events import DomainEvent, EventKind
+from hotline.storage.batch_codec import Batch, decode, encode
+from hotline.storage.call_records import (
+    CallPatch,
+    CloseIntervals,
+    IntervalCategory,
+    OpenInterval,
+    RecordFolder,
+    merge_patches,
+)
+from hotline.storage.event_log import to_stored
+from hotline.storage.simulate import abandoned_call, agent_shift, answered_call
+
+T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+
+
+def fold(events: list[DomainEvent], short_abandon_s: float = 5.0) -> list[object]:
+    folder = RecordFolder(short_abandon_s)
+    return list(folder.fold_many([to_stored(e) for e in events]))
+
+
+def record(events: list[DomainEvent], call_id: str) -> dict[str, object]:
+    """The call record the patches build, as a database would (COALESCE for defaults)."""
+    row: dict[str, object] = {}
+    for patch in (op for op in fold(events) if isinstance(op, CallPatch)):
+        assert patch.call_id == call_id
+        row.update(patch.values)
+        for key, value in patch.defaults.items():
+            if row.get(key) is None:
+                row[key] = value
+    return row
+
+
+def test_answered_call_record() -> None:
+    row = record(answered_call("c1", T0, wait_s=12, talk_s=100, hold_s=20, wrap_up_s=15), "c1")
+    assert row == {
+        "started_at": T0,
+        "did": "95555",
+        "caller": "13800000000",
+        "hotline": "bank",
+        "product": "cards",
+        "ivr_path": ["welcome", "menu"],
+        "language": "zh",
+        "queue": "cards",
+        "position": 1,
+        "enqueued_at": T0 + timedelta(seconds=10),
+        "answered_at": T0 + timedelta(seconds=22),
+        "agent_id": "1001",
+        "wait_s": 12,
+        "predicted_wait_s": 12,
+        "outcome": "answered",
+        "talk_s": 100,
+        "hold_s": 20,
+        "ended_by": "caller",
+        "ended_at": T0 + timedelta(seconds=142),
+        # wrap_up: from agent.state wrap_up (142 s) to available (157 s)
+        "wrap_up_s": 15.0,
+        "disposition": "resolved",
+    }
+
+
+def test_abandons_short_and_long() -> None:
+    assert record(abandoned_call("c2", T0, wait_s=3), "c2")["outcome"] == "short_abandon"
+    long = record(abandoned_call("c2", T0, wait_s=30), "c2")
+    assert (long["outcome"], long["wait_s"]) == ("abandoned", 30)
+    # The threshold is the folder's: 30 s is short under a 60 s threshold.
+    patches = [
+        op for op in fold(abandoned_call("c2", T0, wait_s=30), 60) if isinstance(op, CallPatch)
+    ]
+    assert patches[-2].values["outcome"] == "short_abandon"
+
+
+def test_hang_up_while_queued_without_abandon_event_is_an_abandon() -> None:
+    events = [
+        DomainEvent(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0),
+        DomainEvent(EventKind.CALL_ENDED, "c3", ts=T0 + timedelta(seconds=9)),
+    ]
+    row = record(events, "c3")
+    assert (row["outcome"], row["wait_s"], row["queue"]) == ("abandoned", 9.0, "loans")
+
+
+def test_ivr_only_and_fallback() -> None:
+    ivr_only = [
+        DomainEvent(EventKind.CALL_STARTED, "c4", ts=T0, data={"caller": "1"}),
+        DomainEvent(EventKind.IVR_NODE, "c4", ts=T0, data={"node": "balance"}),
+        DomainEvent(EventKind.CALL_ENDED, "c4", ts=T0 + timedelta(seconds=40)),
+    ]
+    row = record(ivr_only, "c4")
+    assert (row["outcome"], row["ivr_path"]) == ("ivr_only", ["balance"])
+    fallback = [
+        DomainEvent(EventKind.CALL_FALLBACK, "c5", ts=T0, data={"queue": "fallback"}),
+        DomainEvent(EventKind.CALL_ENDED, "c5", ts=T0),
+    ]
+    assert record(fallback, "c5")["outcome"] == "fallback"
+
+
+def test_transfer_before_and_after_answer() -> None:
+    before = [
+        DomainEvent(EventKind.CALL_STARTED, "c6", ts=T0),
+        DomainEvent(EventKind.CALL_TRANSFERRED, "c6", ts=T0, data={"target": "8000"}),
+        DomainEvent(EventKind.CALL_ENDED, "c6", ts=T0),
+    ]
+    assert record(before, "c6")["outcome"] == "transferred"
+    after = answered_call("c7", T0)
+    after.insert(6, DomainEvent(EventKind.CALL_TRANSFERRED, "c7", ts=T0, data={"target": "x"}))
+    assert record(after, "c7")["outcome"] == "answered"
+
+
+def test_after_a_restart_the_end_of_a_call_does_not_overwrite_its_outcome() -> None:
+    # A fresh folder (restart) sees only call.ended: the outcome is a default (COALESCE).
+    (patch,) = fold([DomainEvent(EventKind.CALL_ENDED, "c8", ts=T0)])
+    assert isinstance(patch, CallPatch)
+    assert patch.values == {"ended_at": T0} and patch.defaults == {"outcome": "ivr_only"}
+
+
+def test_agent_intervals() -> None:
+    events = agent_shift(
+        "1001", T0, T0 + timedelta(hours=1), [(T0 + timedelta(minutes=10), 300, "lunch")]
+    )
+    ops = fold(events)
+    s, p, u = IntervalCategory.SESSION, IntervalCategory.PAUSE, IntervalCategory.STATE
+    uids = [e for e in ops if isinstance(e, OpenInterval)]
+    assert ops == [
+        CloseIntervals("1001", s, T0),
+        OpenInterval(uids[0].uid, "1001", s, "logged_in", None, T0),
+        CloseIntervals("1001", p, T0 + timedelta(minutes=10)),
+        OpenInterval(uids[1].uid, "1001", p, "paused", "lunch", T0 + timedelta(minutes=10)),
+        CloseIntervals("1001", p, T0 + timedelta(minutes=15)),
+        CloseIntervals("1001", s, T0 + timedelta(hours=1)),
+        CloseIntervals("1001", p, T0 + timedelta(hours=1)),
+        CloseIntervals("1001", u, T0 + timedelta(hours=1)),
+    ]
+
+
+def test_merge_patches_keeps_apply_in_order_semantics() -> None:
+    merged = merge_patches(
+        [
+            CallPatch("a", {"x": 1}, {"outcome": "ivr_only"}),
+            CallPatch("b", {"x": 5}),
+            CallPatch("a", {"outcome": "answered", "x": 2}, {"y": 1}),
+            CallPatch("a", {}, {"y": 2, "outcome": "zzz"}),
+        ]
+    )
+    assert merged == [
+        CallPatch("a", {"x": 2, "outcome": "answered"}, {"y": 1}),
+        CallPatch("b", {"x": 5}, {}),
+    ]
+
+
+def test_codec_round_trip() -> None:
+    stored = [to_stored(e) for e in answered_call("c9", T0) + agent_shift("7", T0, T0, [])]
+    ops = RecordFolder().fold_many(stored)
+    batch = decode(encode(Batch(stored, ops)))
+    assert list(batch.events) == stored
+    assert list(batch.ops) == ops
