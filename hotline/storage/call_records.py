@@ -30,7 +30,9 @@ from hotline.storage.event_store import StoredEvent
 # Calls followed at once; beyond it the oldest open call is forgotten (a call that never
 # sends call.ended must not grow memory forever).
 MAX_OPEN_CALLS = 100_000
-CALL_DATETIME_COLUMNS = frozenset({"started_at", "enqueued_at", "answered_at", "ended_at"})
+CALL_DATETIME_COLUMNS = frozenset(
+    {"started_at", "enqueued_at", "answered_at", "left_queue_at", "ended_at"}
+)
 
 
 class Outcome(StrEnum):
@@ -83,6 +85,8 @@ class _Call:
     enqueued_at: datetime | None = None
     answered_at: datetime | None = None
     outcome: Outcome | None = None
+    hold_s: float = 0.0
+    held_since: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -157,7 +161,9 @@ class RecordFolder:
             values |= _pick(p, ("language", "vip"))
         elif kind == "ivr.node":
             node = _str(p, "node")
-            if node is None:
+            # The IVR publishes other engine events as ivr.node detail (``event`` names them);
+            # only a node entered extends the path.
+            if not node or p.get("event", "NodeEntered") != "NodeEntered":
                 return []
             call.path.append(node)
             values = {"ivr_path": list(call.path)}
@@ -170,16 +176,30 @@ class RecordFolder:
             call.enqueued_at, call.outcome = ts, Outcome.QUEUED
             values = {"queue": ev.queue, "enqueued_at": ts, "outcome": Outcome.QUEUED.value}
             values |= _pick(p, ("position", "language", "vip", "predicted_wait_s"))
+            if _num(p, "ewt_s") is not None:  # the ACD's estimate at entry
+                values["predicted_wait_s"] = _num(p, "ewt_s")
         elif kind == "call.answered":
             call.answered_at, call.outcome = ts, Outcome.ANSWERED
-            values = {"answered_at": ts, "agent_id": ev.agent_id, "outcome": "answered"}
+            values = {"answered_at": ts, "left_queue_at": ts, "agent_id": ev.agent_id}
+            values["outcome"] = Outcome.ANSWERED.value
             values |= _pick(p, ("wait_s", "predicted_wait_s"))
             if "wait_s" not in values and call.enqueued_at is not None:
                 values["wait_s"] = (ts - call.enqueued_at).total_seconds()
             if ev.agent_id:
                 self._agent(ev.agent_id).last_call = call_id
+        elif kind in ("call.held", "call.unheld"):
+            if kind == "call.held":
+                call.held_since = call.held_since or ts
+                return []
+            if call.held_since is None:
+                return []
+            call.hold_s += (ts - call.held_since).total_seconds()
+            call.held_since = None
+            values = {"hold_s": call.hold_s}
         elif kind == "call.completed":
             values = _pick(p, ("talk_s", "hold_s"))
+            if "hold_s" not in values and call.hold_s:
+                values["hold_s"] = call.hold_s
             if "talk_s" not in values and call.answered_at is not None:
                 values["talk_s"] = (ts - call.answered_at).total_seconds()
             by = _str(p, "by")
@@ -193,12 +213,15 @@ class RecordFolder:
                 self._abandon_outcome(wait_s) if kind == "call.abandoned" else Outcome.OVERFLOW
             )
             call.outcome = outcome
-            values = {"outcome": outcome.value, "wait_s": wait_s}
+            values = {"outcome": outcome.value, "wait_s": wait_s, "left_queue_at": ts}
         elif kind == "call.transferred":
             # A transfer after an agent answered is still an answered call.
             if call.outcome is None or call.outcome in (Outcome.QUEUED, Outcome.TRANSFERRED):
+                was_queued = call.outcome is Outcome.QUEUED
                 call.outcome = Outcome.TRANSFERRED
                 values = {"outcome": Outcome.TRANSFERRED.value}
+                if was_queued:
+                    values["left_queue_at"] = ts
             elif call.outcome is not Outcome.ANSWERED:
                 return []
         elif kind == "call.fallback":
@@ -209,7 +232,8 @@ class RecordFolder:
             if call.outcome is Outcome.QUEUED:
                 # Hung up while waiting and nobody said abandoned: it is one all the same.
                 wait_s = (ts - call.enqueued_at).total_seconds() if call.enqueued_at else None
-                values |= {"outcome": self._abandon_outcome(wait_s).value, "wait_s": wait_s}
+                gone = self._abandon_outcome(wait_s).value
+                values |= {"outcome": gone, "wait_s": wait_s, "left_queue_at": ts}
             else:
                 defaults = {"outcome": Outcome.IVR_ONLY.value}
             self._calls.pop(call_id, None)

@@ -121,6 +121,8 @@ class Call(Base):
     started_at: Mapped[datetime | None]
     enqueued_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    # When it left the queue: answered, abandoned, overflowed or transferred away.
+    left_queue_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     wait_s: Mapped[float | None] = mapped_column(Float)
     predicted_wait_s: Mapped[float | None] = mapped_column(Float)
@@ -132,10 +134,12 @@ class Call(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     ended_by: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
 
-    # Queue reports range over enqueued_at (optionally one queue); agent reports over
-    # answered_at (optionally one agent). Calls that never queued are found by started_at.
+    # Queue reports range over enqueued_at (offered) and left_queue_at (answered, abandoned,
+    # overflowed: each counted when it happened, as live statistics do); agent reports over
+    # answered_at. Calls that never queued are found by started_at.
     __table_args__ = (
         Index("ix_calls_enqueued_at_queue", "enqueued_at", "queue"),
+        Index("ix_calls_left_queue_at", "left_queue_at"),
         Index("ix_calls_queue_enqueued_at", "queue", "enqueued_at"),
         Index("ix_calls_answered_at", "answered_at"),
         Index("ix_calls_agent_id_answered_at", "agent_id", "answered_at"),

@@ -51,6 +51,7 @@ def test_answered_call_record() -> None:
         "position": 1,
         "enqueued_at": T0 + timedelta(seconds=10),
         "answered_at": T0 + timedelta(seconds=22),
+        "left_queue_at": T0 + timedelta(seconds=22),
         "agent_id": "1001",
         "wait_s": 12,
         "predicted_wait_s": 12,
@@ -63,6 +64,25 @@ def test_answered_call_record() -> None:
         "wrap_up_s": 15.0,
         "disposition": "resolved",
     }
+
+
+def test_hold_time_from_held_and_unheld() -> None:
+    events = answered_call("h1", T0, talk_s=100, hold_s=0)
+    answered = T0 + timedelta(seconds=22)
+    hold = [
+        DomainEvent(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=10)),
+        DomainEvent(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=40)),
+        DomainEvent(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=50)),
+        DomainEvent(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=55)),
+    ]
+    completed = [e.kind for e in events].index(EventKind.CALL_COMPLETED)
+    events[completed:completed] = hold
+    # completed says hold_s=0 explicitly in simulate; drop it so the fold's own sum is used
+    done = events[completed + 4]
+    events[completed + 4] = DomainEvent(
+        done.kind, done.call_id, done.agent_id, done.queue, {"by": "agent", "talk_s": 100}, done.ts
+    )
+    assert record(events, "h1")["hold_s"] == 35.0  # 30 s + 5 s
 
 
 def test_abandons_short_and_long() -> None:

@@ -53,6 +53,7 @@ def upgrade() -> None:
         _ts("started_at"),
         _ts("enqueued_at"),
         _ts("answered_at"),
+        _ts("left_queue_at"),
         _ts("ended_at"),
         sa.Column("wait_s", sa.Float(), nullable=True),
         sa.Column("predicted_wait_s", sa.Float(), nullable=True),
@@ -66,6 +67,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("call_id", name=op.f("pk_calls")),
     )
     op.create_index("ix_calls_enqueued_at_queue", "calls", ["enqueued_at", "queue"])
+    op.create_index("ix_calls_left_queue_at", "calls", ["left_queue_at"])
     op.create_index("ix_calls_queue_enqueued_at", "calls", ["queue", "enqueued_at"])
     op.create_index("ix_calls_answered_at", "calls", ["answered_at"])
     op.create_index("ix_calls_agent_id_answered_at", "calls", ["agent_id", "answered_at"])

@@ -1,0 +1,137 @@
+"""``hotline export queue-log``: our events as Asterisk queue_log lines."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cti.events import DomainEvent, EventKind
+from cti.settings import DatabaseSettings
+from hotline.storage import Database, EventStore
+from hotline.storage.cli import export_app
+from hotline.storage.event_log import to_stored
+from hotline.storage.migrate import upgrade_async
+from hotline.storage.queue_log import export_queue_log
+from hotline.storage.simulate import abandoned_call, answered_call
+
+T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+E0 = int(T0.timestamp())  # 1740963600
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    await upgrade_async(settings)
+    async with Database(settings) as database:
+        yield database
+
+
+def scripted() -> list[DomainEvent]:
+    login = DomainEvent(
+        EventKind.AGENT_LOGGED_IN,
+        None,
+        "1001",
+        ts=T0,
+        data={"device": "PJSIP/1001", "queues": "cards"},
+    )
+    rna = DomainEvent(
+        EventKind.CALL_RING_NO_ANSWER,
+        "c1",
+        "1002",
+        "cards",
+        ts=T0 + timedelta(seconds=20),
+        data={"ring_s": 15.0},
+    )
+    pause = DomainEvent(
+        EventKind.AGENT_PAUSED,
+        None,
+        "1002",
+        ts=T0 + timedelta(seconds=20),
+        data={"reason": "no-answer"},
+    )
+    overflow = [
+        DomainEvent(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0, data={"position": 3}),
+        DomainEvent(
+            EventKind.CALL_OVERFLOWED,
+            "c3",
+            queue="loans",
+            ts=T0 + timedelta(seconds=90),
+            data={"target": "cards", "reason": "timeout", "wait_s": 90.0},
+        ),
+    ]
+    logout = DomainEvent(EventKind.AGENT_LOGGED_OUT, None, "1001", ts=T0 + timedelta(hours=8))
+    return [
+        login,
+        *answered_call("c1", T0, agent_id="1001", wait_s=12.6, talk_s=100, hold_s=20, by="agent"),
+        rna,
+        pause,
+        *abandoned_call("c2", T0, wait_s=30),
+        *overflow,
+        logout,
+    ]
+
+
+EXPECTED = [
+    f"{E0}|NONE|NONE|1001|AGENTLOGIN|PJSIP/1001",
+    f"{E0}|NONE|cards|1001|ADDMEMBER|",
+    f"{E0 + 10}|c1|cards|NONE|ENTERQUEUE||13800000000|1",
+    f"{E0 + 20}|c1|cards|1002|RINGNOANSWER|15000",
+    f"{E0 + 20}|NONE|NONE|1002|PAUSE|no-answer",
+    f"{E0 + 22}|c1|cards|1001|CONNECT|12||0",  # holdtime 12.6 s → 12, like time(NULL) - start
+    f"{E0 + 142}|c1|cards|1001|COMPLETEAGENT|12|100|1",
+    f"{E0 + 10}|c2|cards|NONE|ENTERQUEUE||13900000000|2",
+    f"{E0 + 40}|c2|cards|NONE|ABANDON|2|2|30",
+    f"{E0}|c3|loans|NONE|ENTERQUEUE|||3",
+    f"{E0 + 90}|c3|loans|NONE|EXITWITHTIMEOUT|3|3|90",
+    f"{E0 + 28800}|NONE|cards|1001|REMOVEMEMBER|",
+    f"{E0 + 28800}|NONE|NONE|1001|AGENTLOGOFF|PJSIP/1001|28800",
+]
+
+
+async def test_queue_log_lines(db: Database) -> None:
+    await EventStore(db).append_many([to_stored(e) for e in scripted()])
+    lines = [line async for line in export_queue_log(db, None, None)]
+    # The export is in time order; compare as sets of lines per timestamp order.
+    assert sorted(lines, key=lambda s: (int(s.split("|")[0]), s)) == sorted(
+        EXPECTED, key=lambda s: (int(s.split("|")[0]), s)
+    )
+    assert [int(line.split("|")[0]) for line in lines] == sorted(
+        int(s.split("|")[0]) for s in lines
+    )
+    # --since/--until select by time: [T0 + 30 s, T0 + 100 s)
+    window = [
+        s
+        async for s in export_queue_log(db, T0 + timedelta(seconds=30), T0 + timedelta(seconds=100))
+    ]
+    assert [s.split("|")[4] for s in window] == ["ABANDON", "EXITWITHTIMEOUT"]
+
+
+async def test_cli_writes_a_file(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await EventStore(db).append_many([to_stored(e) for e in scripted()])
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    out = tmp_path / "queue_log"
+    root = typer.Typer()  # mounted as hotline.cli does
+    root.add_typer(export_app, name="export")
+    # typer's runner calls asyncio.run: run it outside this test's loop, in a thread.
+    import asyncio
+
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        root,
+        ["export", "queue-log", "--since", "2025-03-03T01:00:30+00:00", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert [s.split("|")[4] for s in out.read_text().splitlines()] == [
+        "ABANDON",
+        "EXITWITHTIMEOUT",
+        "COMPLETEAGENT",  # c1 began before --since; its end is inside
+        # no REMOVEMEMBER: the login (which named the queues) is before --since
+        "AGENTLOGOFF",
+    ]
