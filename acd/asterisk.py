@@ -158,8 +158,10 @@ def translate(event: Event) -> PbxEvent | None:
                 call_id,
                 event.get("Channel") or call_id,
                 event.get("Queue") or "",
-                _int(event.get("Priority")),
-                event.get("Language") or None,
+                # Not "Priority"/"Language": every channel event already carries those (the
+                # dialplan priority and the channel's own language) and they come first.
+                _int(event.get("CallPriority")),
+                event.get("CallLanguage") or None,
                 parse_skills(event.get("Skills")),
                 _float(event.get("Enqueued")),
             )
@@ -238,8 +240,11 @@ class AmiAcdPbx:
     """``AcdPbx`` over the shared ``AmiClient``. The subscription is made at construction so no
     event between construction and the first resync is lost."""
 
-    def __init__(self, ami: AmiClient, *, queue_size: int = 100_000) -> None:
+    def __init__(
+        self, ami: AmiClient, *, agent_family: str = AGENT_FAMILY, queue_size: int = 100_000
+    ) -> None:
         self._ami = ami
+        self._family = agent_family  # tests use their own, the PBX may be shared
         # Large: the reader never blocks on us, and losing a Hangup would strand an agent.
         self._subscription = ami.subscribe(EVENT_NAMES, maxsize=queue_size)
 
@@ -299,10 +304,10 @@ class AmiAcdPbx:
     async def save_agent(self, agent_id: str, saved: SavedAgent | None) -> None:
         try:
             if saved is None:
-                await self._ami.action("DBDel", check=False, Family=AGENT_FAMILY, Key=agent_id)
+                await self._ami.action("DBDel", check=False, Family=self._family, Key=agent_id)
             else:
                 await self._ami.action(
-                    "DBPut", Family=AGENT_FAMILY, Key=agent_id, Val=saved.encode()
+                    "DBPut", Family=self._family, Key=agent_id, Val=saved.encode()
                 )
         except AmiError as exc:
             raise PbxError(str(exc)) from exc
@@ -316,11 +321,11 @@ class AmiAcdPbx:
     async def _snapshot(self) -> PbxSnapshot:
         channels, tree, states = await asyncio.gather(
             self._ami.list_action("CoreShowChannels"),
-            self._ami.list_action("DBGetTree", check=False, Family=AGENT_FAMILY),
+            self._ami.list_action("DBGetTree", check=False, Family=self._family),
             self._ami.list_action("DeviceStateList", check=False),
         )
         snapshot = PbxSnapshot()
-        prefix = f"/{AGENT_FAMILY}/"
+        prefix = f"/{self._family}/"
         for event in tree.events:
             key = event.get("Key") or ""
             if key.startswith(prefix) and event.get("Val"):
