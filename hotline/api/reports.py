@@ -1,0 +1,108 @@
+"""``GET /api/v1/reports/queues`` and ``/agents``: JSON (default) or CSV (``format=csv``).
+
+Supervisors and admins only. Query: ``from``, ``to`` (ISO 8601; without an offset they are
+local time in ``live.timezone``), ``interval`` (15m|30m|60m|day|week|month), ``formula``,
+``threshold_s``, ``only`` (repeatable queue or agent id). Needs ``app.state.live_settings``
+(defaults: formula, threshold, short abandons, time zone) and ``app.state.services.database``
+(a ``hotline.storage.Database``), both set by ``create_app``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+
+from cti.settings import LiveSettings
+from hotline.api.auth import require_roles
+from hotline.reports.build import (
+    ReportRequest,
+    agent_report,
+    queue_report,
+    request_from_settings,
+)
+from hotline.reports.csv_out import to_csv
+from hotline.storage.db import Database
+
+router = APIRouter(
+    prefix="/api/v1/reports",
+    tags=["reports"],
+    dependencies=[require_roles("supervisor", "admin")],
+)
+
+Format = Literal["json", "csv"]
+
+
+def _when(value: datetime, zone: ZoneInfo) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def _request(
+    request: Request,
+    start: datetime,
+    end: datetime,
+    interval: str,
+    formula: str | None,
+    threshold_s: float | None,
+    only: list[str] | None,
+) -> tuple[ReportRequest, Database]:
+    live: LiveSettings = request.app.state.live_settings
+    zone = ZoneInfo(live.timezone)
+    try:
+        req = request_from_settings(
+            live, _when(start, zone), _when(end, zone), interval, formula, threshold_s, only or ()
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    database = request.app.state.services.database
+    if not isinstance(database, Database):  # the port is wider; reports need SQL
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no SQL database configured")
+    return req, database
+
+
+def _respond(report: dict[str, Any], fmt: Format, name: str) -> Any:
+    if fmt == "csv":
+        return Response(
+            to_csv(report["rows"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return report
+
+
+From = Annotated[datetime, Query(alias="from")]
+To = Annotated[datetime, Query(alias="to")]
+Interval = Annotated[str, Query(pattern=r"^(15m|30m|60m|1h|day|week|month)$")]
+Only = Annotated[list[str] | None, Query()]
+
+
+@router.get("/queues")
+async def queues_report(
+    request: Request,
+    start: From,
+    end: To,
+    interval: Interval = "15m",
+    formula: str | None = None,
+    threshold_s: Annotated[float | None, Query(gt=0)] = None,
+    only: Only = None,
+    format: Format = "json",
+) -> Any:
+    req, db = _request(request, start, end, interval, formula, threshold_s, only)
+    return _respond(await queue_report(db, req), format, "queues")
+
+
+@router.get("/agents")
+async def agents_report(
+    request: Request,
+    start: From,
+    end: To,
+    interval: Interval = "15m",
+    formula: str | None = None,
+    threshold_s: Annotated[float | None, Query(gt=0)] = None,
+    only: Only = None,
+    format: Format = "json",
+) -> Any:
+    req, db = _request(request, start, end, interval, formula, threshold_s, only)
+    return _respond(await agent_report(db, req), format, "agents")

@@ -1,0 +1,108 @@
+"""Report periods, pure: 15/30/60-minute intervals, days, ISO weeks (Monday) and months, all in
+the centre's local time zone (DST-aware: a day is midnight to midnight, 23 or 25 hours too).
+
+SQL aggregates per UTC *slot* (a fixed number of seconds since the epoch, the same on every
+database); this module rolls slots up into local periods. That is exact when every UTC offset
+the zone uses in the range is a multiple of the slot: ``slot_seconds`` picks the largest slot
+that is (15 minutes always is: every zone offset in use is a multiple of 15 minutes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_MINUTES = re.compile(r"^(15|30|60)m$")
+PERIODS = ("15m", "30m", "60m", "day", "week", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    name: str  # one of PERIODS
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: ZoneInfo) -> Period:
+        name = {"1h": "60m", "hour": "60m", "d": "day", "w": "week", "m": "month"}.get(text, text)
+        if name not in PERIODS:
+            raise ValueError(f"interval must be one of {', '.join(PERIODS)}, not {text!r}")
+        return cls(name, zone)
+
+    @property
+    def minutes(self) -> int | None:
+        match = _MINUTES.match(self.name)
+        return int(match.group(1)) if match else None
+
+    def start_of(self, ts: datetime) -> datetime:
+        """The local start of the period holding ``ts`` (aware, in the zone)."""
+        local = ts.astimezone(self.zone)
+        minutes = self.minutes
+        if minutes is not None:
+            return local.replace(
+                minute=local.minute - local.minute % minutes, second=0, microsecond=0
+            )
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.name == "week":
+            day = day - timedelta(days=day.weekday())
+        elif self.name == "month":
+            day = day.replace(day=1)
+        # Re-attach the zone: the offset at midnight may differ from the offset at ``ts``.
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone)
+
+    def next_start(self, bucket: datetime) -> datetime:
+        """The start of the period after the one starting at ``bucket``."""
+        minutes = self.minutes
+        if minutes is not None:
+            # Step in UTC: local wall-clock arithmetic would repeat or skip an hour at DST.
+            return (bucket.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(self.zone)
+        if self.name == "day":
+            nxt = bucket + timedelta(days=1)
+        elif self.name == "week":
+            nxt = bucket + timedelta(days=7)
+        else:
+            nxt = bucket.replace(year=bucket.year + bucket.month // 12, month=bucket.month % 12 + 1)
+        return datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.zone)
+
+    def slot_seconds(self, start: datetime, end: datetime) -> int:
+        """The widest UTC slot that never straddles two periods of this kind in [start, end)."""
+        minutes = self.minutes or 60
+        width = 60 * min(minutes, 60)
+        if width == 900:
+            return width
+        for offset in _offsets(self.zone, start, end):
+            if offset % width:
+                return 900 if offset % 1800 else 1800
+        return width
+
+
+def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> set[int]:
+    # Sampled daily (plus both ends): zones change offset at most a few times a year.
+    seen: set[int] = set()
+    at = start.astimezone(UTC)
+    stop = end.astimezone(UTC)
+    while True:
+        offset = at.astimezone(zone).utcoffset()
+        seen.add(int(offset.total_seconds()) if offset is not None else 0)
+        if at >= stop:
+            return seen
+        at = min(at + timedelta(hours=12), stop)
+
+
+def clip(start: datetime, end: datetime, low: datetime, high: datetime) -> float:
+    """Seconds of [start, end) inside [low, high)."""
+    return max(0.0, (min(end, high) - max(start, low)).total_seconds())
+
+
+def split(start: datetime, end: datetime, period: Period) -> list[tuple[datetime, float]]:
+    """[start, end) cut at period boundaries: (period start, seconds in it) in order."""
+    pieces: list[tuple[datetime, float]] = []
+    at = start
+    while at < end:
+        bucket = period.start_of(at)
+        following = period.next_start(bucket)
+        stop = min(end, following)
+        pieces.append((bucket, (stop - at).total_seconds()))
+        at = stop
+    return pieces
