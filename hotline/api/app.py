@@ -1,12 +1,36 @@
-"""The FastAPI application factory: ``create_app(settings, services)``, no globals."""
+"""The FastAPI application factory: ``create_app(settings, services)``, no globals.
+
+Routes are an explicit table here (one router per resource); the web pages are static files
+from ``hotline/web`` (plain HTML, JS and CSS, no build step)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from cti.settings import Settings
-from hotline.api import health, pbx
-from hotline.api.ports import ApiServices
+from hotline.api import (
+    agents,
+    calls,
+    health,
+    metrics,
+    pbx,
+    queues,
+    reports,
+    supervisor,
+    wallboard,
+    ws,
+)
+from hotline.api.ports import ApiServices, ControlError, ControlRejected, UnknownTarget
+
+log = logging.getLogger("hotline.api")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+PAGES = ("agent", "supervisor", "wallboard")
 
 
 def create_app(settings: Settings, services: ApiServices) -> FastAPI:
@@ -15,6 +39,56 @@ def create_app(settings: Settings, services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     app.state.api_settings = settings.api
-    app.include_router(health.router)
-    app.include_router(pbx.router)
+    app.state.live_settings = settings.live
+    for router in (
+        health.router,
+        pbx.router,
+        agents.router,
+        queues.router,
+        calls.router,
+        supervisor.router,
+        wallboard.router,
+        metrics.router,
+        reports.router,
+        ws.router,
+    ):
+        app.include_router(router)
+    _add_control_errors(app)
+    _add_pages(app)
     return app
+
+
+def _add_control_errors(app: FastAPI) -> None:
+    @app.exception_handler(ControlError)
+    async def control_error(_: Request, exc: ControlError) -> JSONResponse:
+        if isinstance(exc, ControlRejected):
+            code = status.HTTP_409_CONFLICT
+        elif isinstance(exc, UnknownTarget):
+            code = status.HTTP_404_NOT_FOUND
+        else:
+            code = status.HTTP_502_BAD_GATEWAY
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+def _add_pages(app: FastAPI) -> None:
+    if not WEB_DIR.is_dir():  # an install without the pages still serves the API
+        log.warning("web pages not found", extra={"dir": str(WEB_DIR)})
+        return
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/agent")
+
+    for page in PAGES:
+        app.add_api_route(
+            f"/{page}", _page(WEB_DIR / f"{page}.html"), include_in_schema=False, methods=["GET"]
+        )
+
+
+def _page(path: Path) -> Callable[[], Awaitable[FileResponse]]:
+    async def serve_page() -> FileResponse:
+        # Pages change with releases; never let a TV keep yesterday's script.
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return serve_page

@@ -1,13 +1,21 @@
 """What the HTTP API needs from the rest of the engine, as small interfaces (ports).
 
-The composition root (``hotline.service``) implements them over the AMI client and the
-database; tests implement them with plain objects.
+The composition root (``hotline.service``) implements them over the AMI client, the ACD and
+the database; tests implement them with plain objects. A port that is not wired (None in
+``ApiServices``) makes its routes answer 503, so the API can come up before the ACD does.
+Controls raise ``ControlRejected`` (the state forbids it now: 409) or ``UnknownTarget``
+(no such agent, call or destination: 404); any other error is a 502 from the PBX side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
+
+from cti.events import Scalar
+from hotline.live.hub import LiveHub
+from hotline.live.model import QueueDefinition
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,94 @@ class DatabasePort(Protocol):
     async def ping(self) -> bool: ...
 
 
+class ControlError(Exception):
+    """Base of what a control port may raise on purpose."""
+
+
+class ControlRejected(ControlError):
+    """Not now: e.g. pausing an agent on a call, holding a call that is not connected."""
+
+
+class UnknownTarget(ControlError):
+    """No such agent, call, queue or number."""
+
+
+class AgentControl(Protocol):
+    """The ACD's agent requests (``acd.service.AcdService`` behind an adapter)."""
+
+    async def login(self, agent_id: str, device: str | None) -> None: ...
+
+    async def logout(self, agent_id: str) -> None: ...
+
+    async def pause(self, agent_id: str, reason: str) -> None: ...
+
+    async def unpause(self, agent_id: str) -> None: ...
+
+    async def set_disposition(
+        self, agent_id: str, call_id: str, disposition: str, note: str
+    ) -> None: ...
+
+
+TransferKind = Literal["agent", "queue", "number"]
+
+
+class CallControl(Protocol):
+    """Actions on a connected call, by Hotline call id (AMI on the caller's channel)."""
+
+    async def hangup(self, call_id: str) -> None: ...
+
+    async def hold(self, call_id: str) -> None: ...
+
+    async def unhold(self, call_id: str) -> None: ...
+
+    async def transfer(
+        self, call_id: str, kind: TransferKind, target: str, *, attended: bool
+    ) -> None: ...
+
+
+SpyMode = Literal["listen", "whisper", "barge"]
+
+
+class SupervisorControl(Protocol):
+    """ChanSpy on an agent's channel, rung on the supervisor's device (AMI Originate):
+    listen ``ChanSpy(chan,qE)``, whisper ``…,qEw``, barge ``…,qEB``."""
+
+    async def spy(self, agent_id: str, supervisor_device: str, mode: SpyMode) -> None: ...
+
+
+class RoutingTraces(Protocol):
+    """The ACD's routing decisions for a call, oldest first (None: no such call)."""
+
+    def routing_trace(self, call_id: str) -> Sequence[Mapping[str, Scalar]] | None: ...
+
+
+class AcdDirectory(Protocol):
+    """What is configured, whether or not anything happened yet."""
+
+    def queue_definitions(self) -> Sequence[QueueDefinition]: ...
+
+    def agent_ids(self) -> Sequence[str]: ...
+
+
+class MqttStatus(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+    @property
+    def buffered(self) -> int: ...
+
+
 @dataclass
 class ApiServices:
     pbx: PbxPort
     database: DatabasePort
+    live: LiveHub | None = None
+    directory: AcdDirectory | None = None
+    agents: AgentControl | None = None
+    calls: CallControl | None = None
+    supervisor: SupervisorControl | None = None
+    traces: RoutingTraces | None = None
+    mqtt: MqttStatus | None = None

@@ -1,0 +1,132 @@
+"""``/api/v1/agents``: who is logged in and in what state; an agent's own requests (login,
+pause with a configured reason, disposition after a call). Supervisors and admins may do the
+same for anyone (forcing a state); wallboards may only read."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+
+from hotline.api.auth import require_roles
+from hotline.api.deps import (
+    CurrentPrincipal,
+    Live,
+    LiveConfig,
+    Services,
+    forbid,
+    may_act_on_agent,
+    may_read_agent,
+    wired,
+)
+from hotline.live.model import AgentView
+
+router = APIRouter(prefix="/api/v1", tags=["agents"])
+
+
+class LoginIn(BaseModel):
+    device: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z][A-Za-z0-9]*/[^\s,|]+$")
+
+
+class PauseIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=64)
+
+
+class DispositionIn(BaseModel):
+    call_id: str = Field(min_length=1, max_length=128)
+    disposition: str = Field(min_length=1, max_length=64)
+    note: str = Field("", max_length=2000)
+
+
+class PauseReasonsOut(BaseModel):
+    pause_reasons: list[str]
+    dispositions: list[str]  # empty: free text
+
+
+def agent_or_default(live: Live, agent_id: str) -> AgentView:
+    view = live.stats.agent_view(agent_id)
+    return view or AgentView(agent_id, "logged_out", None, None, None, [], None, 0)
+
+
+@router.get(
+    "/agents",
+    response_model=list[AgentView],
+    dependencies=[require_roles("supervisor", "admin", "wallboard")],
+)
+async def list_agents(live: Live, services: Services) -> list[AgentView]:
+    ids = set(live.stats.agents)
+    if services.directory is not None:
+        ids.update(services.directory.agent_ids())
+    return [agent_or_default(live, agent_id) for agent_id in sorted(ids)]
+
+
+@router.get("/agents/{agent_id}", response_model=AgentView)
+async def get_agent(agent_id: str, principal: CurrentPrincipal, live: Live) -> AgentView:
+    may_read_agent(principal, agent_id)
+    return agent_or_default(live, agent_id)
+
+
+@router.get("/pause-reasons", response_model=PauseReasonsOut)
+async def pause_reasons(_: CurrentPrincipal, config: LiveConfig) -> PauseReasonsOut:
+    return PauseReasonsOut(pause_reasons=config.pause_reasons, dispositions=config.dispositions)
+
+
+@router.post("/agents/{agent_id}/login", status_code=status.HTTP_202_ACCEPTED)
+async def login(
+    agent_id: str, body: LoginIn, principal: CurrentPrincipal, services: Services
+) -> dict[str, str]:
+    may_act_on_agent(principal, agent_id)
+    await wired(services.agents, "agent control").login(agent_id, body.device)
+    return {"status": "accepted"}
+
+
+@router.post("/agents/{agent_id}/logout", status_code=status.HTTP_202_ACCEPTED)
+async def logout(agent_id: str, principal: CurrentPrincipal, services: Services) -> dict[str, str]:
+    may_act_on_agent(principal, agent_id)
+    await wired(services.agents, "agent control").logout(agent_id)
+    return {"status": "accepted"}
+
+
+@router.post("/agents/{agent_id}/pause", status_code=status.HTTP_202_ACCEPTED)
+async def pause(
+    agent_id: str,
+    body: PauseIn,
+    principal: CurrentPrincipal,
+    services: Services,
+    config: LiveConfig,
+) -> dict[str, str]:
+    may_act_on_agent(principal, agent_id)
+    if body.reason not in config.pause_reasons:
+        raise HTTPException(
+            422,
+            f"unknown pause reason; use one of {', '.join(config.pause_reasons)}",
+        )
+    await wired(services.agents, "agent control").pause(agent_id, body.reason)
+    return {"status": "accepted"}
+
+
+@router.post("/agents/{agent_id}/unpause", status_code=status.HTTP_202_ACCEPTED)
+async def unpause(agent_id: str, principal: CurrentPrincipal, services: Services) -> dict[str, str]:
+    may_act_on_agent(principal, agent_id)
+    await wired(services.agents, "agent control").unpause(agent_id)
+    return {"status": "accepted"}
+
+
+@router.post("/agents/{agent_id}/disposition", status_code=status.HTTP_202_ACCEPTED)
+async def disposition(
+    agent_id: str,
+    body: DispositionIn,
+    principal: CurrentPrincipal,
+    services: Services,
+    config: LiveConfig,
+    live: Live,
+) -> dict[str, str]:
+    may_act_on_agent(principal, agent_id)
+    if config.dispositions and body.disposition not in config.dispositions:
+        raise HTTPException(422, "unknown disposition")
+    view = live.stats.agent_view(agent_id)
+    if principal.role == "agent" and (view is None or view.call_id != body.call_id):
+        raise forbid("a disposition is set on your own last call")
+    await wired(services.agents, "agent control").set_disposition(
+        agent_id, body.call_id, body.disposition, body.note
+    )
+    return {"status": "accepted"}
