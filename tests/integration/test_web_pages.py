@@ -1,0 +1,150 @@
+"""The web pages in headless Chromium (the system's /usr/bin/chromium, driven by Playwright),
+against a real HTTP/WebSocket server fed domain events through the bus. The control ports
+are fakes here; the end-to-end with Asterisk comes when the ACD is wired."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from cti.events import DomainEvent, EventKind
+from hotline.api.app import create_app
+from tests.live_fakes import AGENT_1001, WALLBOARD, World, make_world, serve_app
+
+K = EventKind
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    world: World
+    base: str
+    browser: Browser
+
+    async def page(self, path: str, token: str | None = None) -> Page:
+        context = await self.browser.new_context(viewport={"width": 1920, "height": 1080})
+        if token is not None:
+            await context.add_init_script(f"localStorage.setItem('hotline.token', '{token}')")
+        page = await context.new_page()
+        await page.goto(f"{self.base}{path}")
+        return page
+
+    def publish(self, event: DomainEvent) -> None:
+        self.world.bus.publish(event)
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    world = make_world(pause_reasons=["break", "lunch"], publish_interval_s=0.05)
+    hub_task = asyncio.create_task(world.hub.run(world.bus))
+    try:
+        async with (
+            serve_app(create_app(world.settings, world.services)) as address,
+            async_playwright() as playwright,
+        ):
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                yield Site(world, f"http://{address}", browser)
+            finally:
+                await browser.close()
+    finally:
+        hub_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await hub_task
+
+
+async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:
+    page = await site.page("/wallboard")
+    # The token is asked for once, then kept in localStorage.
+    await page.locator("#token-form input").fill(WALLBOARD)
+    await page.locator("#token-form button").click()
+    await expect(page.get_by_test_id("tile-cards")).to_be_visible()
+    await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
+
+    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
+    site.publish(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001", data={"wait_s": 3}))
+    await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
+    await expect(page.get_by_test_id("answered-cards")).to_have_text("1")
+    await expect(page.get_by_test_id("sl-cards")).to_have_text("100%")
+    await expect(page.get_by_test_id("sl-cards")).to_have_class("figure good")
+    # Figures fit a 1080p TV without scrolling.
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 1080
+    await page.reload()  # the token was kept
+    await expect(page.get_by_test_id("answered-cards")).to_have_text("1")
+
+
+async def test_agent_page_pops_the_offered_call(site: Site) -> None:
+    page = await site.page("/agent", AGENT_1001)
+    await expect(page.get_by_test_id("state")).to_have_text("未签入")  # zh by default
+    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    await expect(page.get_by_test_id("state")).to_have_text("空闲")
+    site.publish(
+        DomainEvent(
+            K.CALL_STARTED,
+            call_id="c1",
+            data={"caller": "13800138000", "caller_name": "李雷", "hotline": "95555"},
+        )
+    )
+    site.publish(
+        DomainEvent(
+            K.CALL_QUEUED,
+            call_id="c1",
+            queue="cards",
+            data={
+                "language": "zh",
+                "vip": "gold",
+                "path": "main>cards>lost",
+                "field.card": "4111111111111111",
+            },
+        )
+    )
+    pop = page.get_by_test_id("screen-pop")
+    await expect(pop).to_be_hidden()
+    site.publish(DomainEvent(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    await expect(pop).to_be_visible()
+    await expect(page.get_by_test_id("pop-caller")).to_have_text("13800138000")
+    await expect(page.get_by_test_id("pop-caller_name")).to_have_text("李雷")
+    await expect(page.get_by_test_id("pop-vip")).to_have_text("gold")
+    await expect(page.get_by_test_id("field-card")).to_have_text("************1111")
+    # Answered, then completed: wrap-up asks for the disposition of that call.
+    site.publish(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    site.publish(DomainEvent(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
+    await expect(page.get_by_test_id("disposition")).to_be_visible()
+    await page.get_by_test_id("disposition").fill("resolved")
+    await page.locator("#save-disposition").click()
+    await expect(page.locator("#message")).to_have_text("已发送")
+    assert site.world.agents.calls[-1] == ("disposition", "1001", "c1", "resolved", "")
+
+
+async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
+    page = await site.page("/agent", AGENT_1001)
+    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
+    await expect(page.get_by_test_id("state")).to_have_text("空闲")
+    await page.locator("[data-role=lang]").click()  # switch to English
+    await expect(page.get_by_test_id("state")).to_have_text("Available")
+    await expect(page.get_by_test_id("pause")).to_have_text("Pause")
+    await page.get_by_test_id("pause-reason").select_option("lunch")
+    await page.get_by_test_id("pause").click()
+    await expect(page.locator("#message")).to_have_text("Sent")
+    assert site.world.agents.calls == [("pause", "1001", "lunch")]
+    # The ACD confirms through the bus; the page follows.
+    site.publish(DomainEvent(K.AGENT_PAUSED, agent_id="1001", data={"reason": "lunch"}))
+    await expect(page.get_by_test_id("state")).to_have_text("Paused")
