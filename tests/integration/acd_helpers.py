@@ -166,3 +166,11 @@ class CallWatch:
 
 async def hang_up(ami: AmiClient, channel_regex: str) -> None:
     await ami.action("Hangup", check=False, Channel=f"/{channel_regex}/")
+
+
+async def ensure_acd_dialplan(ami: AmiClient) -> None:
+    """Reload the dialplan through AMI when the PBX behind it runs an older one (the rendered
+    files are current; the shared test PBX may have been started before they changed)."""
+    shown = await ami.command("dialplan show s@hotline-acd-hold")
+    if "CallPriority" not in shown:
+        await ami.command("dialplan reload")

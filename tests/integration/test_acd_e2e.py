@@ -24,6 +24,7 @@ from tests.integration.acd_helpers import (
     agent_def,
     clear_agents,
     config,
+    ensure_acd_dialplan,
     hang_up,
     place_call,
     run_tag,
@@ -59,6 +60,7 @@ class Rig:
 async def rig(pbx: PbxUnderTest) -> AsyncIterator[Rig]:
     tag = run_tag()
     async with AmiClient(pbx.ami_settings) as ami:
+        await ensure_acd_dialplan(ami)
         rig = Rig(pbx, ami, tag, f"hotline-acd-test-{tag}")
         try:
             yield rig
