@@ -192,3 +192,14 @@ async def test_run_consumes_the_bus_and_flushes() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_build_live_from_settings() -> None:
+    from cti.settings import load_settings
+    from hotline.live.service import build_live
+
+    plain = build_live(load_settings(), [QueueDefinition("cards")])
+    assert plain.mqtt is None and plain.hub.stats.queue_ids() == ["cards"]
+    with_broker = build_live(load_settings(live={"mqtt": {"url": "mqtt://u:secret@127.0.0.1:1"}}))
+    assert with_broker.mqtt is not None and with_broker.hub.observers == [with_broker.mqtt]
+    assert str(with_broker.mqtt.address) == "127.0.0.1:1"  # what logs show: no password
