@@ -189,8 +189,9 @@ class LiveStats:
     def _learn(self, call: _Call, data: Mapping[str, Scalar]) -> None:
         for key in CALL_INFO_KEYS:
             value = data.get(key)
-            if value is not None:
-                call.info[key] = str(value)
+            if value is None or value is False:  # the IVR says ``vip: false`` for most callers
+                continue
+            call.info[key] = "yes" if value is True else str(value)
         for key, value in data.items():
             if key.startswith(FIELD_PREFIX) and value is not None:
                 call.fields[key.removeprefix(FIELD_PREFIX)] = str(value)

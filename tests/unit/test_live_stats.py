@@ -238,3 +238,12 @@ def test_formulas_without_calls_give_no_figure() -> None:
     empty = SlCounts(0, 0, 0, 0, 0, 0)
     for name in ("answered_within_t_over_answered", "asterisk_sl2", "removed_within_t_over_queued"):
         assert service_level(name, empty) is None  # type: ignore[arg-type]
+
+
+def test_the_ivr_boolean_vip_flag_reads_well() -> None:
+    stats, _ = run()
+    stats.apply(ev(K.CALL_STARTED, "09:06:40", call_id="v1", data={"vip": True, "caller": "1"}))
+    stats.apply(ev(K.CALL_STARTED, "09:06:41", call_id="v2", data={"vip": False, "caller": "2"}))
+    first, second = stats.call_view("v1"), stats.call_view("v2")
+    assert first is not None and first.vip == "yes"
+    assert second is not None and second.vip is None
