@@ -62,6 +62,7 @@ async def place_call(
     language: str = "",
     hold_timeout_s: float = 60,
     stay_s: float = 60,
+    announce_agi: str | None = None,
 ) -> None:
     """A caller that waits up to ``stay_s`` (then hangs up) on ``Local/<name>@hotline-acd-test``.
     Skills are ``a:3+b:1``: AMI's Variable header splits values on commas."""
@@ -71,8 +72,11 @@ async def place_call(
         f"__HOTLINE_PRIORITY={priority}",
         f"__HOTLINE_LANGUAGE={language}",
         f"__HOTLINE_HOLD_TIMEOUT={hold_timeout_s:g}",
-        "__HOTLINE_ANNOUNCE_FIRST=0",  # no AGI visits: port 14573 belongs to other suites
     ]
+    if announce_agi is None:
+        variables.append("__HOTLINE_ANNOUNCE_FIRST=0")  # no visits: 14573 is other suites'
+    else:
+        variables += ["__HOTLINE_ANNOUNCE_FIRST=1", f"__HOTLINE_ACD_AGI={announce_agi}"]
     await ami.action(
         "Originate",
         Channel=f"Local/{name}@hotline-acd-test/n",

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 import pytest
 
 from acd.agent_state import AgentState
+from acd.announce import announce_handler
 from acd.asterisk import AmiAcdPbx
 from acd.model import AcdConfig, OverflowRule, OverflowTarget, Queue
 from acd.service import AcdService
+from cti.agi.server import AgiServer
+from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
+from cti.settings import AgiSettings
 from tests.integration.acd_helpers import (
     CallWatch,
     agent_def,
@@ -288,3 +292,39 @@ async def test_native_queue_takes_callers_while_hotline_is_down(rig: Rig) -> Non
         held_at = watch.held[caller]
         join_at = next(at for at, e in watch.events if e.name == "QueueCallerJoin")
         assert 1.5 <= join_at - held_at <= 3.5
+
+
+async def test_announcements_over_fastagi_set_the_queue_s_pacing(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("cards"), skills={"credit_card": 1}, prior_handle_s=120)
+    acd = await rig.service(config([queue], [agent_def(1, {"credit_card": 5})]))
+    visits: list[str] = []
+    visited = asyncio.Event()
+    handler = announce_handler(acd)
+
+    async def recording(session: AgiSession) -> None:
+        visits.append(session.env.uniqueid)
+        visited.set()
+        await handler(session)
+
+    # Our own FastAGI port: the dialplan's default (14573) belongs to other suites.
+    server = AgiServer(AgiSettings(port=0, idle_timeout_s=10), {"acd-announce": recording})
+    await server.start()
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            await acd.pause("agent1")
+            caller = rig.name("ann")
+            agi = f"agi://127.0.0.1:{server.port}"
+            await place_call(rig.ami, caller, queue.id, announce_agi=agi)
+            await watch.wait_held(caller)
+            await asyncio.wait_for(visited.wait(), 6)
+            call_id = watch.call_ids[caller]
+            assert visits[0] == call_id
+            await asyncio.sleep(0.5)
+            every = await rig.ami.action(
+                "Getvar", Channel=call_id, Variable="HOTLINE_ANNOUNCE_EVERY"
+            )
+            assert every.get("Value") == "45"
+    finally:
+        await server.stop()
+        await acd.stop()
