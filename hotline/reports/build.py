@@ -90,6 +90,10 @@ def _bucket(req: ReportRequest, slot: int, width: int, cache: dict[int, datetime
 def queue_rows(req: ReportRequest, slots: list[QueueSlot], width: int) -> list[dict[str, Any]]:
     sums: dict[tuple[datetime, str], QueueSlot] = {}
     cache: dict[int, datetime] = {}
+    if req.period.minutes is not None and req.period.minutes * 60 == width:
+        # One slot per period (the common 15-minute case): nothing to add up.
+        keyed = [((_bucket(req, s.slot, width, cache), s.queue), s) for s in slots]
+        return [_queue_row(req, start, t) for (start, _), t in sorted(keyed, key=_first)]
     names = [f.name for f in fields(QueueSlot)][2:]
     for s in slots:
         key = (_bucket(req, s.slot, width, cache), s.queue)
@@ -100,6 +104,10 @@ def queue_rows(req: ReportRequest, slots: list[QueueSlot], width: int) -> list[d
             else:
                 setattr(total, name, getattr(total, name) + getattr(s, name))
     return [_queue_row(req, start, t) for (start, _), t in sorted(sums.items())]
+
+
+def _first(item: tuple[tuple[datetime, str], QueueSlot]) -> tuple[datetime, str]:
+    return item[0]
 
 
 def _queue_row(req: ReportRequest, start: datetime, t: QueueSlot) -> dict[str, Any]:
@@ -183,7 +191,7 @@ def _agent_row(
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    return value if value is None or value.__class__ is int else round(value, 4)
 
 
 async def queue_report(db: Database, req: ReportRequest) -> dict[str, Any]:
