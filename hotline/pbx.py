@@ -10,12 +10,16 @@ network: AMI and FastAGI meet on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,16 +170,33 @@ class LocalPbx:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One start/stop of an instance at a time, across processes (two test runs, a test
+        and `hotline pbx up`): without it both start an Asterisk and one loses its sockets."""
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        with (self.instance_dir.parent / f"{self._pbx.instance}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def up(self) -> str:
         self.provision()
+        with self._exclusive():
+            return self._up()
+
+    def _up(self) -> str:
         changed = self.render_config()
         if self._prompts_dir is not None and self._prompts_dir.is_dir():
             self.sync_prompts(self._prompts_dir)
         pid = self._pid()
         if pid is not None:
-            if not changed:
+            if not changed and self.daemon_pids() == [pid]:
                 return f"pbx {self._pbx.instance}: already running (pid {pid})"
             self._stop(pid)
+        self._kill_strays()
         self._mount_proc()
         log = self.instance_dir / "log" / "startup.log"
         with log.open("ab") as out:
@@ -196,17 +217,22 @@ class LocalPbx:
         )
 
     def down(self) -> str:
-        pid = self._pid()
-        if pid is None:
+        with self._exclusive():
+            pid = self._pid()
+            if pid is not None:
+                self._stop(pid)
+            stray = self._kill_strays()
+        if pid is None and not stray:
             return f"pbx {self._pbx.instance}: not running"
-        self._stop(pid)
         return f"pbx {self._pbx.instance}: stopped"
 
     def restart(self) -> None:
-        pid = self._pid()
-        if pid is not None:
-            self._stop(pid)
-        self.up()
+        self.provision()
+        with self._exclusive():
+            pid = self._pid()
+            if pid is not None:
+                self._stop(pid)
+            self._up()
 
     def status(self) -> PbxStatus:
         pid = self._pid()
@@ -279,18 +305,47 @@ class LocalPbx:
         )
 
     def _stop(self, pid: int) -> None:
-        subprocess.run(
+        stop = subprocess.run(
             ["chroot", str(self.root), ASTERISK, "-C", self.conf_path, "-rx", "core stop now"],
             capture_output=True,
             check=False,
             timeout=15,
         )
+        if stop.returncode != 0:  # no control socket: ask the process itself
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.05)
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
+
+    def daemon_pids(self) -> list[int]:
+        """Every Asterisk daemon process of this instance, whatever its pid file says."""
+        marker = self.conf_path.encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmdline[:1] == [ASTERISK.encode()] and marker in cmdline and b"-rx" not in cmdline:
+                pids.append(int(entry.name))
+        return pids
+
+    def _kill_strays(self, keep: int | None = None) -> int:
+        """Kill Asterisk processes of this instance other than ``keep`` (left by a crash or a
+        race: a second daemon holds the AMI port or the control socket); returns how many."""
+        strays = [pid for pid in self.daemon_pids() if pid != keep]
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if strays:
+            time.sleep(0.2)
+        return len(strays)
 
     def _mount_proc(self) -> None:
         proc_dir = self.root / "proc"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 
+from hotline.pbx import ASTERISK
 from tests.integration.conftest import TEST_AMI_PORT, PbxUnderTest
 
 
@@ -41,3 +44,22 @@ def test_up_is_idempotent(pbx: PbxUnderTest) -> None:
 def test_cli_reports_unknown_command(pbx: PbxUnderTest) -> None:
     out = pbx.cli("no such command at all")
     assert "No such command" in out
+
+
+def test_up_replaces_a_second_daemon_of_the_same_instance(pbx: PbxUnderTest) -> None:
+    # Two racing starts (or a crash) can leave a second Asterisk holding the AMI port while
+    # the pid file names the other: `up` must notice and come back with exactly one.
+    local = pbx.pbx
+    (local.instance_dir / "run" / "asterisk.ctl").unlink()  # as if the first had not bound it yet
+    subprocess.run(
+        ["chroot", str(local.root), ASTERISK, "-C", local.conf_path],
+        check=True,
+        capture_output=True,
+    )
+    deadline = time.monotonic() + 5
+    while len(local.daemon_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(local.daemon_pids()) == 2
+    local.up()
+    assert local.daemon_pids() == [local.status().pid]
+    assert "Asterisk 22." in local.status().version
