@@ -11,12 +11,15 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
+from acd.announce import announce_handler
+from acd.service import AcdService, build_acd
 from cti.agi.server import AgiServer, Handler
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
@@ -25,6 +28,14 @@ from cti.settings import Settings
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
 from hotline.api.ports import ApiServices
+from hotline.controls import (
+    AcdAgentControl,
+    AcdDirectory,
+    AcdTraces,
+    AmiCallControl,
+    AmiSupervisorControl,
+)
+from hotline.live.service import LiveService, build_live
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, build_ivr
 from hotline.storage import Database
@@ -79,18 +90,49 @@ class Engine:
     agi: AgiServer
     database: Database
     http: EmbeddedHttpServer
+    live: LiveService
     ivr: IvrParts | None  # None when the caller supplies its own FastAGI routes (tests)
+    acd: AcdService | None
 
 
 def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None) -> Engine:
+    """Wire every part from settings. With explicit ``routes`` (tests) only the CTI core and
+    the API are built: no IVR, no ACD."""
     bus = DomainBus()
     pbx_info = AmiPbxInfo()
-    ami = AmiClient(settings.ami, on_connect=pbx_info.on_connect)
+    acd: AcdService | None = None
+
+    async def on_connect(client: AmiClient) -> None:
+        # After every (re)connect: log the PBX, then rebuild the ACD's state from Asterisk.
+        await pbx_info.on_connect(client)
+        if acd is not None:
+            await acd.resync(client)
+
+    ami = AmiClient(settings.ami, on_connect=on_connect)
     pbx_info.bind(ami)
     database = Database(settings.database)
-    ivr = build_ivr(settings, events=publishing_sink(bus)) if routes is None else None
-    agi = AgiServer(settings.agi, ivr.routes if ivr is not None else routes or {})
-    app = create_app(settings, ApiServices(pbx=pbx_info, database=database))
+    ivr: IvrParts | None = None
+    directory: AcdDirectory | None = None
+    services = ApiServices(pbx=pbx_info, database=database)
+    if routes is None:
+        ivr = build_ivr(settings, events=publishing_sink(bus))
+        acd = build_acd(settings, ami)
+        directory = AcdDirectory(acd.config)
+        routes = {**ivr.routes, "acd-announce": announce_handler(acd)}
+        services.directory = directory
+        services.agents = AcdAgentControl(acd)
+        services.calls = AmiCallControl(ami, settings.ivr.transfer_context)
+        services.supervisor = AmiSupervisorControl(ami, acd)
+        services.traces = AcdTraces(acd)
+    live = build_live(
+        settings,
+        directory.queue_definitions() if directory is not None else (),
+        queues_of_agent=directory.queues_of_agent if directory is not None else None,
+    )
+    services.live = live.hub
+    services.mqtt = live.mqtt
+    agi = AgiServer(settings.agi, routes)
+    app = create_app(settings, services)
     if ivr is not None:
         app.include_router(config_status_router(ivr.store))
     http = EmbeddedHttpServer(
@@ -101,9 +143,12 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             log_config=None,  # our own structured logging
             access_log=False,
             lifespan="off",
+            ws="websockets-sansio",
+            # Compression would be per message and per client: it undoes "encode once".
+            ws_per_message_deflate=False,
         )
     )
-    return Engine(settings, bus, ami, agi, database, http, ivr)
+    return Engine(settings, bus, ami, agi, database, http, live, ivr, acd)
 
 
 async def serve(engine: Engine, stop: asyncio.Event) -> None:
@@ -112,6 +157,9 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
     await upgrade_async(settings.database)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.database.dispose)
+        # Live state first, so it sees every event from the first call on.
+        await stack.enter_async_context(_running(engine.live.run(engine.bus), "live"))
+        stack.callback(engine.live.close)
         # The engine comes up even while the PBX is down or restarting: FastAGI serves, /readyz
         # says not ready, and AMI keeps reconnecting in the background.
         await engine.ami.start(wait=False)
@@ -123,6 +171,9 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
                 "AMI not connected yet; retrying in the background",
                 extra={"ami": f"{settings.ami.host}:{settings.ami.port}"},
             )
+        if engine.acd is not None:
+            await engine.acd.start()  # rebuilds from Asterisk now, or on AMI connect
+            stack.push_async_callback(engine.acd.stop)
         if engine.ivr is not None:
             stack.push_async_callback(engine.ivr.webhooks.aclose)
             await stack.enter_async_context(_watching_config(engine.ivr, settings))
@@ -142,6 +193,18 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("hotline stopping")
     log.info("hotline stopped")
+
+
+@contextlib.asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
+    """A long-lived part as a task, cancelled (and awaited) when the block ends."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @contextlib.asynccontextmanager
