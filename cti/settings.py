@@ -217,28 +217,6 @@ class EventLogSettings(BaseModel):
     short_abandon_s: float = Field(5.0, ge=0)
 
 
-class EventLogSettings(BaseModel):
-    """The event log writer (issue 6): batching off the hot path, and the disk spool that
-    keeps every record while the database is away."""
-
-    # A batch is written when it holds this many events or is this old, whichever first.
-    batch_size: int = Field(500, ge=1)
-    flush_interval_ms: int = Field(200, ge=1)
-    # The writer's own bus subscription; beyond it the oldest events are dropped (counted).
-    bus_buffer: int = Field(200_000, ge=100)
-    # Append-only JSONL segments (fsync'd) under ``<spool_dir>/eventlog``; ``var/`` is not in git.
-    spool_dir: Path = Path("var/spool")
-    spool_segment_bytes: int = Field(8 << 20, ge=4096)
-    # Past this the spool refuses new batches (counted as dropped, logged at error level):
-    # a full disk must not take the host down with it.
-    spool_max_bytes: int = Field(1 << 30, ge=1 << 16)
-    # Back-off between attempts to reach the database again while batches are spooled.
-    retry_min_s: float = Field(0.5, gt=0)
-    retry_max_s: float = Field(15.0, gt=0)
-    # Calls abandoned quicker than this get outcome ``short_abandon`` in their record.
-    short_abandon_s: float = Field(5.0, ge=0)
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -254,7 +232,6 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
     ivr: IvrSettings = Field(default_factory=IvrSettings)  # type: ignore[arg-type]
-    event_log: EventLogSettings = Field(default_factory=EventLogSettings)  # type: ignore[arg-type]
     event_log: EventLogSettings = Field(default_factory=EventLogSettings)  # type: ignore[arg-type]
     live: LiveSettings = Field(default_factory=LiveSettings)  # type: ignore[arg-type]
     config_dir: Path = Path("config")
