@@ -31,6 +31,8 @@ from cti.variables import (
     HOTLINE_ACD_DECISION,
     HOTLINE_ACD_ENQUEUED,
     HOTLINE_AGENT_DEVICE,
+    HOTLINE_IVR_DATA,
+    HOTLINE_IVR_PATH,
     HOTLINE_LANGUAGE,
     HOTLINE_OVERFLOW_TARGET,
     HOTLINE_PRIORITY,
@@ -72,6 +74,10 @@ class HoldEntered:
     language: str | None
     skills: Mapping[str, int]
     enqueued_epoch: float | None
+    # What the IVR left on the channel for screen pops: HOTLINE_IVR_DATA (URL-encoded, masked)
+    # and HOTLINE_IVR_PATH (node ids, space separated); absent for callers that skip the IVR.
+    ivr_data: str | None = None
+    ivr_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,8 @@ def translate(event: Event) -> PbxEvent | None:
                 event.get("CallLanguage") or None,
                 parse_skills(event.get("Skills")),
                 _float(event.get("Enqueued")),
+                event.get("IvrData") or None,
+                event.get("IvrPath") or None,
             )
         if kind == USER_EVENT_ACD_NO_ANSWER:
             return OfferNotAnswered(
@@ -361,7 +369,8 @@ class AmiAcdPbx:
 
     async def _read_held(self, call_id: str, channel: str) -> HoldEntered | None:
         names = [HOTLINE_QUEUE, HOTLINE_PRIORITY, HOTLINE_LANGUAGE, HOTLINE_SKILLS]
-        values = await self._getvars(call_id, [*names, HOTLINE_ACD_ENQUEUED])
+        extra = [HOTLINE_ACD_ENQUEUED, HOTLINE_IVR_DATA, HOTLINE_IVR_PATH]
+        values = await self._getvars(call_id, [*names, *extra])
         if values is None:
             return None
         return HoldEntered(
@@ -372,6 +381,8 @@ class AmiAcdPbx:
             values[HOTLINE_LANGUAGE] or None,
             parse_skills(values[HOTLINE_SKILLS]),
             _float(values[HOTLINE_ACD_ENQUEUED]),
+            values[HOTLINE_IVR_DATA] or None,
+            values[HOTLINE_IVR_PATH] or None,
         )
 
     async def _read_connecting(self, call_id: str, bridged: bool) -> ConnectingCall | None:
