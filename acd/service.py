@@ -12,7 +12,12 @@ Invariants:
   dropped, so an old engine's decision is never carried out against the new one;
 - an agent whose caller is still connected at a resync is paused with ``RESYNC_BUSY`` until
   that call ends (the engine has no input for "already on a call"), so it gets no second call;
-- the engine's clock is monotonic (``Clock``); wall time only converts the enqueue epoch.
+- the engine's clock is monotonic (``Clock``); wall time only converts the enqueue epoch;
+- with ``publish`` set, every input's changes are published as domain events (``acd.publish``)
+  under the lock, in order, before its effects are carried out; ``publish`` must not block and
+  an error in it (or in building the events) is logged, never allowed to stop routing. Timers
+  that are due run as their own input first, so an input's own event (``call.abandoned`` …)
+  is built from the state it really applies to. Without ``publish`` nothing is built.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from acd import publish as events
 from acd.agent_state import AgentPaused, AgentState, AgentStatus, WrapUpEnds
 from acd.asterisk import (
     AcdPbx,
@@ -52,10 +58,11 @@ from acd.effects import (
     Rejected,
     WakeUpAt,
 )
-from acd.engine import AcdEngine, Announcement
+from acd.engine import AcdEngine, Announcement, CallRecord
 from acd.loader import load_acd_config
 from acd.model import AcdConfig
 from cti.ami.client import AmiClient
+from cti.events import DomainEvent
 from cti.settings import Settings
 
 log = logging.getLogger("acd.service")
@@ -64,6 +71,7 @@ RESYNC_BUSY = "resync-busy"  # paused: on a call that began before Hotline (re)s
 DEVICE_UNAVAILABLE = "device-unavailable"
 _UNAVAILABLE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 _INTERNAL_REASONS = frozenset({RESYNC_BUSY})
+Publish = Callable[[DomainEvent], None]
 
 
 class AcdRequestRejected(Exception):
@@ -75,9 +83,21 @@ class AcdRequestRejected(Exception):
 
 
 class AcdService:
-    def __init__(self, config: AcdConfig, pbx: AcdPbx, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: AcdConfig,
+        pbx: AcdPbx,
+        *,
+        clock: Clock | None = None,
+        publish: Publish | None = None,
+    ) -> None:
         self.config = config
-        self.engine = AcdEngine(config)
+        self._publish = publish
+        self._queues_of = events.eligible_queues(config) if publish is not None else {}
+        self._agent_log: events.AgentLog | None = None
+        self._rebuilding = False
+        self._held_back: list[Effect] = []
+        self.engine = self._new_engine()
         self._pbx = pbx
         self._clock = clock or Clock()
         self._lock = asyncio.Lock()
@@ -175,6 +195,8 @@ class AcdService:
     def _handle(self, event: PbxEvent) -> None:
         now = self._clock.now()
         engine = self.engine
+        if self._publish is not None:
+            self._catch_up(now)
         match event:
             case HoldEntered():
                 if event.call_id not in engine.calls:
@@ -194,16 +216,20 @@ class AcdService:
                             "asterisk_predicted_wait_s": _seconds(record.asterisk_predicted),
                         },
                     )
-                    self._apply(engine.offer_answered(call_id, record.agent_id, now))
+                    answered = self._answered(record, record.agent_id)
+                    self._apply(engine.offer_answered(call_id, record.agent_id, now), answered)
             case OfferNotAnswered(call_id, agent_id, status):
                 if call_id in self._resync_busy:
                     self._release_resync_busy(call_id, now)
                 else:
-                    self._apply(engine.offer_failed(call_id, agent_id, now, status.lower()))
+                    missed = self._ring_no_answer(call_id, agent_id, status.lower())
+                    self._apply(engine.offer_failed(call_id, agent_id, now, status.lower()), missed)
             case HoldTimedOut(call_id):
-                if call_id in engine.calls:
+                record = engine.calls.get(call_id)
+                if record is not None:
                     log.warning("acd hold timed out: native queue", extra={"call_id": call_id})
-                    self._apply(engine.call_abandoned(call_id, now))
+                    fallback = self._fallback(record)
+                    self._apply(engine.call_abandoned(call_id, now), fallback)
             case ChannelGone(call_id):
                 if call_id in self._resync_busy:
                     self._release_resync_busy(call_id, now)
@@ -211,7 +237,8 @@ class AcdService:
                 if record is None:
                     return
                 if record.state == "connected":
-                    self._apply(engine.call_ended(call_id, now))
+                    completed = self._completed(record)
+                    self._apply(engine.call_ended(call_id, now), completed)
                 else:
                     log.info(
                         "acd call abandoned",
@@ -221,7 +248,8 @@ class AcdService:
                             "waited_s": round(now - record.entry.enqueued_at, 3),
                         },
                     )
-                    self._apply(engine.call_abandoned(call_id, now))
+                    left = self._caller_left(record)
+                    self._apply(engine.call_abandoned(call_id, now), left)
             case DeviceState(device, state):
                 for agent_id in list(self._device_agents.get(device, ())):
                     self._device_changed(agent_id, state, now)
@@ -241,7 +269,7 @@ class AcdService:
                     "acd refused a call",
                     extra={"call_id": held.call_id, "queue": held.queue_id, "why": effect.reason},
                 )
-        self._apply(effects)
+        self._apply(effects, self._queued(held.call_id, held))
 
     def _device_changed(self, agent_id: str, state: str, now: float) -> None:
         status = self.engine.agents.get(agent_id)
@@ -260,7 +288,16 @@ class AcdService:
 
     # --- effects ------------------------------------------------------------------------------
 
-    def _apply(self, effects: Iterable[Effect]) -> None:
+    def _apply(self, effects: list[Effect], first: Sequence[DomainEvent] = ()) -> None:
+        """Publish what the input changed (its own events ``first``), then carry it out."""
+        if self._publish is not None:
+            if self._rebuilding:
+                self._held_back += effects  # published as a whole once the rebuild is done
+            else:
+                self._publish_changes(effects, first)
+        self._carry_out(effects)
+
+    def _carry_out(self, effects: Iterable[Effect]) -> None:
         for effect in effects:
             match effect:
                 case OfferCall():
@@ -316,11 +353,19 @@ class AcdService:
                 "acd could not connect a call",
                 extra={"call_id": offer.call_id, "agent": offer.agent_id, "error": error},
             )
+            if self._publish is not None:
+                self._catch_up(now)
+                record = self.engine.calls.get(offer.call_id)
+                if record is None or record.state != "offered" or record.agent_id != offer.agent_id:
+                    return  # a timer due meanwhile moved the call on
             if gone:
-                self._apply(self.engine.call_abandoned(offer.call_id, now))
+                left = self._caller_left(record)
+                self._apply(self.engine.call_abandoned(offer.call_id, now), left)
             else:
+                missed = self._ring_no_answer(offer.call_id, offer.agent_id, "redirect-failed")
                 self._apply(
-                    self.engine.offer_failed(offer.call_id, offer.agent_id, now, "redirect-failed")
+                    self.engine.offer_failed(offer.call_id, offer.agent_id, now, "redirect-failed"),
+                    missed,
                 )
 
     async def _overflow(self, call_id: str, kind: str, target: str) -> None:
@@ -328,6 +373,155 @@ class AcdService:
             await self._pbx.overflow(call_id, kind, target)
         except PbxError as exc:
             log.warning("acd overflow failed", extra={"call_id": call_id, "error": str(exc)})
+
+    # --- domain events ------------------------------------------------------------------------
+
+    def _new_engine(self) -> AcdEngine:
+        engine = AcdEngine(self.config)
+        if self._publish is not None:
+            log_ = events.AgentLog()
+            engine.agents = log_
+            self._agent_log = log_
+        return engine
+
+    def _stamp(self) -> events.Stamp:
+        return events.Stamp.of(self._clock.wall(), self._clock.now())
+
+    def _built(self, build: Callable[[events.Stamp], list[DomainEvent]]) -> list[DomainEvent]:
+        """An input's own events, built from the state before it (nothing without publish)."""
+        if self._publish is None:
+            return []
+        try:
+            return build(self._stamp())
+        except Exception:
+            log.exception("acd could not build a domain event")
+            return []
+
+    def _catch_up(self, now: float) -> None:
+        due = self.engine.next_wakeup()
+        if due is not None and due <= now:
+            self._apply(self.engine.tick(now))
+
+    def _position(self, record: CallRecord) -> int | None:
+        return self.engine.lines.position(record.entry) if record.state == "waiting" else None
+
+    def _queued(self, call_id: str, held: HoldEntered) -> list[DomainEvent]:
+        record = self.engine.calls.get(call_id)
+        if record is None:  # refused: left on hold for the native queue
+            return []
+        position = self._position(record)
+        return self._built(
+            lambda at: [events.call_queued(record, at, position=position, held=held)]
+        )
+
+    def _ring_no_answer(self, call_id: str, agent_id: str, reason: str) -> list[DomainEvent]:
+        record = self.engine.calls.get(call_id)
+        if record is None or record.state != "offered" or record.agent_id != agent_id:
+            return []
+        status = self.engine.agents.get(agent_id)
+        since = status.since if status is not None and status.state is AgentState.RESERVED else None
+
+        def build(at: events.Stamp) -> list[DomainEvent]:
+            ring_s = round(at.mono - since, 3) if since is not None else None
+            return [events.call_ring_no_answer(record, agent_id, ring_s, reason, at)]
+
+        return self._built(build)
+
+    def _answered(self, record: CallRecord, agent_id: str) -> list[DomainEvent]:
+        return self._built(lambda at: [events.call_answered(record, agent_id, at)])
+
+    def _completed(self, record: CallRecord) -> list[DomainEvent]:
+        return self._built(
+            lambda at: [
+                events.call_completed(record, at),
+                events.call_ended(record.entry.call_id, record.entry.queue_id, at),
+            ]
+        )
+
+    def _fallback(self, record: CallRecord) -> list[DomainEvent]:
+        queues = self.engine.router.queues
+        return self._built(
+            lambda at: [
+                events.call_fallback(record, queues[record.entry.queue_id].native_queue, at)
+            ]
+        )
+
+    def _caller_left(self, record: CallRecord) -> list[DomainEvent]:
+        return self._built(
+            lambda at: [
+                events.call_abandoned(record, at),
+                events.call_ended(record.entry.call_id, record.entry.queue_id, at),
+            ]
+        )
+
+    def _requeued(self, at: events.Stamp) -> Callable[[OverflowCall], DomainEvent | None]:
+        def queued(overflow: OverflowCall) -> DomainEvent | None:
+            record = self.engine.calls.get(overflow.call_id)
+            if record is None or record.entry.queue_id != overflow.target.name:
+                return None
+            return events.call_queued(record, at, position=self._position(record))
+
+        return queued
+
+    def _publish_changes(self, effects: list[Effect], first: Sequence[DomainEvent]) -> None:
+        writes = self._agent_log.take() if self._agent_log is not None else []
+        try:
+            at = self._stamp()
+            changed = events.changes(effects, writes, at, self._queues_of, self._requeued(at))
+        except Exception:
+            log.exception("acd could not build domain events")
+            changed = []
+        self._emit([*first, *changed])
+
+    def _emit(self, published: Iterable[DomainEvent]) -> None:
+        if self._publish is None:
+            return
+        for event in published:
+            try:
+                self._publish(event)
+            except Exception:
+                # Statistics may miss an event; routing must not.
+                log.exception("acd could not publish an event", extra={"kind": event.kind.value})
+
+    def _publish_resync(
+        self,
+        old: AcdEngine,
+        snapshot: PbxSnapshot,
+        held: Sequence[HoldEntered],
+        effects: list[Effect],
+    ) -> None:
+        """After a rebuild: calls rebuilt on hold (``resync: true``), every agent's state, the
+        offers made since, and the end of calls the old engine had that Asterisk no longer has."""
+        if self._agent_log is not None:
+            self._agent_log.take()  # the rebuild's steps; its outcome is what is published
+        try:
+            at = self._stamp()
+            new = self.engine
+            published: list[DomainEvent] = []
+            for waiting in held:
+                record = new.calls.get(waiting.call_id)
+                if record is not None:
+                    position = self._position(record)
+                    published.append(
+                        events.call_queued(record, at, position=position, held=waiting, resync=True)
+                    )
+            for agent_id in sorted(old.agents.keys() | new.agents.keys()):
+                before = old.agents.get(agent_id)
+                after = new.agents.get(agent_id) or AgentStatus(agent_id)
+                published += events.agent_events(
+                    agent_id, before, after, at, queues=self._queues_of.get(agent_id), always=True
+                )
+            published += events.changes(effects, [], at, self._queues_of, self._requeued(at))
+            connecting = {call.call_id for call in snapshot.connecting}
+            for call_id, record in old.calls.items():
+                if call_id not in new.calls and call_id not in connecting:
+                    published.append(
+                        events.call_ended(call_id, record.entry.queue_id, at, resync=True)
+                    )
+        except Exception:
+            log.exception("acd could not build the resync's domain events")
+            return
+        self._emit(published)
 
     # --- timers -------------------------------------------------------------------------------
 
@@ -381,7 +575,24 @@ class AcdService:
         old = self.engine
         self._cancel_timers()
         self._generation += 1
-        self.engine = AcdEngine(self.config)
+        self.engine = self._new_engine()
+        self._rebuilding, self._held_back = True, []
+        try:
+            held = self._restore(old, snapshot)
+        finally:
+            self._rebuilding = False
+        self._publish_resync(old, snapshot, held, self._held_back)
+        self._held_back = []
+        log.info(
+            "acd resynced from Asterisk",
+            extra={
+                "agents": sum(1 for s in self.engine.agents.values() if s.state != "logged_out"),
+                "waiting": len(held),
+                "connected": len(snapshot.connecting),
+            },
+        )
+
+    def _restore(self, old: AcdEngine, snapshot: PbxSnapshot) -> list[HoldEntered]:
         self._resync_busy.clear()
         self._device_agents.clear()
         now = self._clock.now()
@@ -404,14 +615,7 @@ class AcdService:
         held = sorted(snapshot.held, key=lambda h: h.enqueued_epoch or math.inf)
         for waiting in held:
             self._arrive(waiting, now)
-        log.info(
-            "acd resynced from Asterisk",
-            extra={
-                "agents": sum(1 for s in self.engine.agents.values() if s.state != "logged_out"),
-                "waiting": len(held),
-                "connected": len(snapshot.connecting),
-            },
-        )
+        return held
 
     def _agents_to_restore(self, old: AcdEngine, snapshot: PbxSnapshot) -> list[SavedAgent]:
         """What this process knows beats Asterisk's copy (a reconnect, not a restart)."""
@@ -477,6 +681,13 @@ def load_config(config_dir: Path) -> AcdConfig:
     )
 
 
-def build_acd(settings: Settings, ami: AmiClient, *, config: AcdConfig | None = None) -> AcdService:
-    """The ACD over ``settings.config_dir`` (queues, agents, skills) and the shared AMI client."""
-    return AcdService(config or load_config(settings.config_dir), AmiAcdPbx(ami))
+def build_acd(
+    settings: Settings,
+    ami: AmiClient,
+    *,
+    config: AcdConfig | None = None,
+    publish: Publish | None = None,
+) -> AcdService:
+    """The ACD over ``settings.config_dir`` (queues, agents, skills) and the shared AMI client;
+    ``publish`` (e.g. ``DomainBus.publish``) receives its domain events."""
+    return AcdService(config or load_config(settings.config_dir), AmiAcdPbx(ami), publish=publish)
