@@ -115,6 +115,33 @@ def ivr_data(held: HoldEntered | None) -> dict[str, Scalar]:
 
 
 def call_queued(
+    call_id: str,
+    queue: str,
+    at: Stamp,
+    *,
+    skills: Mapping[str, int],
+    priority: int,
+    language: str | None,
+    ewt_s: float | None,
+    position: int | None,
+    held: HoldEntered | None = None,
+) -> DomainEvent:
+    """The call waits in ``queue`` (arrival, overflow into a queue)."""
+    data: dict[str, Scalar] = {
+        "queue": queue,
+        "skills": skills_text(skills),
+        "priority": priority,
+        "language": language,
+        # Queues have no priority of their own: anything above the normal 0 is the IVR's VIP.
+        "vip": priority > 0,
+        "ewt_s": _seconds(ewt_s) if ewt_s is not None else None,
+        "position": position if position is not None else 1,
+    }
+    data |= ivr_data(held)
+    return _event(K.CALL_QUEUED, at, data, call_id=call_id, queue=queue)
+
+
+def record_queued(
     record: CallRecord,
     at: Stamp,
     *,
@@ -122,24 +149,18 @@ def call_queued(
     held: HoldEntered | None = None,
     resync: bool = False,
 ) -> DomainEvent:
-    """The call waits in ``record.entry.queue_id`` (arrival, overflow into a queue, resync)."""
+    """``call.queued`` for a call the engine holds, in the queue it is in now; ``resync``
+    marks a call rebuilt from Asterisk (already counted once, waiting ``wait_s`` so far)."""
     entry = record.entry
     # What is left of the engine's estimate at entry (0 when an agent was free at once).
     remaining = record.predicted_wait - (at.mono - entry.enqueued_at)
-    data: dict[str, Scalar] = {
-        "queue": entry.queue_id,
-        "skills": skills_text(record.skills),
-        "priority": entry.priority,
-        "language": record.language,
-        # Queues have no priority of their own: anything above the normal 0 is the IVR's VIP.
-        "vip": entry.priority > 0,
-        "ewt_s": _seconds(remaining),
-        "position": position if position is not None else 1,
-    }
-    if resync:
-        data["resync"] = True
-        data["wait_s"] = _seconds(at.mono - entry.enqueued_at)
-    data |= ivr_data(held)
+    event = call_queued(
+        entry.call_id, entry.queue_id, at, skills=record.skills, priority=entry.priority,
+        language=record.language, ewt_s=remaining, position=position, held=held,
+    )  # fmt: skip
+    if not resync:
+        return event
+    data = {**event.data, "resync": True, "wait_s": _seconds(at.mono - entry.enqueued_at)}
     return _event(K.CALL_QUEUED, at, data, call_id=entry.call_id, queue=entry.queue_id)
 
 

@@ -269,7 +269,7 @@ class AcdService:
                     "acd refused a call",
                     extra={"call_id": held.call_id, "queue": held.queue_id, "why": effect.reason},
                 )
-        self._apply(effects, self._queued(held.call_id, held))
+        self._apply(effects, self._queued(held, effects))
 
     def _device_changed(self, agent_id: str, state: str, now: float) -> None:
         status = self.engine.agents.get(agent_id)
@@ -405,14 +405,25 @@ class AcdService:
     def _position(self, record: CallRecord) -> int | None:
         return self.engine.lines.position(record.entry) if record.state == "waiting" else None
 
-    def _queued(self, call_id: str, held: HoldEntered) -> list[DomainEvent]:
-        record = self.engine.calls.get(call_id)
-        if record is None:  # refused: left on hold for the native queue
-            return []
-        position = self._position(record)
+    def _queued(self, held: HoldEntered, effects: list[Effect]) -> list[DomainEvent]:
+        """``call.queued`` for an arrival, built after it: in the queue it arrived in, even if
+        an estimate overflowed it elsewhere at once (the overflow's events follow)."""
+        if self._publish is None or any(isinstance(e, Rejected) for e in effects):
+            return []  # refused: left on hold for the native queue
+        record = self.engine.calls.get(held.call_id)
+        if record is not None and record.entry.queue_id == held.queue_id:
+            position = self._position(record)
+            return self._built(
+                lambda at: [events.record_queued(record, at, position=position, held=held)]
+            )
         return self._built(
-            lambda at: [events.call_queued(record, at, position=position, held=held)]
-        )
+            lambda at: [
+                events.call_queued(
+                    held.call_id, held.queue_id, at, skills=held.skills, priority=held.priority,
+                    language=held.language, ewt_s=None, position=None, held=held,
+                )
+            ]
+        )  # fmt: skip
 
     def _ring_no_answer(self, call_id: str, agent_id: str, reason: str) -> list[DomainEvent]:
         record = self.engine.calls.get(call_id)
@@ -459,7 +470,7 @@ class AcdService:
             record = self.engine.calls.get(overflow.call_id)
             if record is None or record.entry.queue_id != overflow.target.name:
                 return None
-            return events.call_queued(record, at, position=self._position(record))
+            return events.record_queued(record, at, position=self._position(record))
 
         return queued
 
@@ -503,7 +514,9 @@ class AcdService:
                 if record is not None:
                     position = self._position(record)
                     published.append(
-                        events.call_queued(record, at, position=position, held=waiting, resync=True)
+                        events.record_queued(
+                            record, at, position=position, held=waiting, resync=True
+                        )
                     )
             for agent_id in sorted(old.agents.keys() | new.agents.keys()):
                 before = old.agents.get(agent_id)

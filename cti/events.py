@@ -31,16 +31,22 @@ class EventKind(StrEnum):
     IVR_NODE = "ivr.node"  # node visited (node, kind)
     IVR_INPUT = "ivr.input"  # keys entered (masked), accepted or not
     IVR_ENDED = "ivr.ended"  # outcome, path, language, vip, field.<name> (masked)
-    # queue, skills, priority, language, vip, ewt_s (estimate at entry), field.<name> (masked)
+    # queue, skills, priority, language, vip, ewt_s (estimate at entry), field.<name> (masked);
+    # from the ACD also position, path (IVR nodes joined by ">") and, for a call rebuilt from
+    # Asterisk after a reconnect or restart, resync (true) and wait_s (waited so far)
     CALL_QUEUED = "call.queued"
-    CALL_OFFERED = "call.offered"  # agent, decision
-    CALL_RING_NO_ANSWER = "call.ring_no_answer"
-    CALL_ANSWERED = "call.answered"  # agent, wait_s, predicted_wait_s
-    CALL_COMPLETED = "call.completed"  # by caller|agent, talk_s
-    CALL_ABANDONED = "call.abandoned"  # wait_s
-    CALL_OVERFLOWED = "call.overflowed"  # target, reason, wait_s
+    CALL_OFFERED = "call.offered"  # agent, decision; from the ACD also device, ring_timeout_s
+    CALL_RING_NO_ANSWER = "call.ring_no_answer"  # agent, ring_s, reason (dial status)
+    # agent, wait_s, predicted_wait_s; from the ACD also asterisk_predicted_wait_s
+    CALL_ANSWERED = "call.answered"
+    CALL_COMPLETED = "call.completed"  # by caller|agent|unknown, talk_s; from the ACD also agent
+    CALL_ABANDONED = "call.abandoned"  # wait_s; agent when it left while a phone rang
+    # target, reason, wait_s; from the ACD also target_kind (queue, voicemail, closed)
+    CALL_OVERFLOWED = "call.overflowed"
     CALL_TRANSFERRED = "call.transferred"
-    CALL_FALLBACK = "call.fallback"  # reached the native queue (Hotline was down or failed)
+    # reached the native queue (Hotline was down or failed); from the ACD: reason
+    # (hold-timeout), native_queue, wait_s
+    CALL_FALLBACK = "call.fallback"
     CALL_ENDED = "call.ended"  # hang-up of the caller's channel, whatever the state
     CALL_HELD = "call.held"  # the agent put the caller on hold (agent)
     CALL_UNHELD = "call.unheld"
@@ -49,7 +55,9 @@ class EventKind(StrEnum):
     AGENT_LOGGED_OUT = "agent.logged_out"
     AGENT_PAUSED = "agent.paused"  # reason
     AGENT_UNPAUSED = "agent.unpaused"
-    AGENT_STATE = "agent.state"  # state (available, reserved, on_call, wrap_up, …)
+    # state (available, reserved, on_call, wrap_up, paused, logged_out), reason when paused;
+    # the ACD publishes one on every change, and for every agent after a resync
+    AGENT_STATE = "agent.state"
     AGENT_DISPOSITION = "agent.disposition"  # disposition, note (call_id in the envelope)
     # recordings
     RECORDING_STARTED = "recording.started"

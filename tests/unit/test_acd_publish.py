@@ -19,7 +19,7 @@ from acd.asterisk import (
     translate,
 )
 from acd.effects import OfferCall, OverflowCall
-from acd.model import AcdConfig, Agent, OverflowTarget, Queue
+from acd.model import AcdConfig, Agent, OverflowRule, OverflowTarget, Queue
 from acd.publish import AgentLog, Stamp, agent_events, changes, eligible_queues, ivr_data
 from acd.service import AcdService
 from cti.ami.messages import Event
@@ -347,5 +347,36 @@ async def test_without_a_publisher_nothing_is_built(
         await settle(pbx)
         assert pbx.connects == [("c1", "a1")]
         assert type(service.engine.agents) is dict
+    finally:
+        await service.stop()
+
+
+async def test_an_overflow_into_another_queue_is_queued_there() -> None:
+    rule = OverflowRule(
+        when="ewt", threshold_s=60, target=OverflowTarget(kind="queue", name="loans")
+    )
+    config = AcdConfig(
+        queues=(Queue(id="cards", overflow=(rule,)), Queue(id="loans")),
+        agents=(Agent(id="a1", device="PJSIP/1"),),
+    )
+    pbx, recorder = FakePbx(), Recorder()
+    service = AcdService(config, pbx, publish=recorder)
+    await service.start()
+    try:
+        pbx.queue.put_nowait(held("c1"))  # nobody logged in: the estimate is unbounded
+        await settle(pbx)
+        events = recorder.take()
+        assert kinds(events) == ["call.queued", "call.overflowed", "call.queued"]
+        assert [e.queue for e in events] == ["cards", "cards", "loans"]
+        assert events[0].data["ewt_s"] is None
+        assert events[1].data["target"] == "loans" and events[1].data["target_kind"] == "queue"
+        assert events[1].data["reason"] == "ewt"
+        await service.login("a1")
+        assert kinds(recorder.take()) == [
+            "agent.logged_in",
+            "agent.state:available",
+            "call.offered",
+            "agent.state:reserved",
+        ]
     finally:
         await service.stop()
