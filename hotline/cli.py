@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from cti.settings import Settings, load_settings
 from hotline.logs import configure_logging
+from hotline.reports.cli import report_app
+from hotline.storage.cli import export_app
 from ivr.cli import call_command, ivr_app, prompts_app
 from staffing.cli import staffing_app
 
@@ -27,6 +29,8 @@ app.add_typer(ivr_app, name="ivr")
 app.add_typer(prompts_app, name="prompts")
 app.command("call")(call_command)
 app.add_typer(staffing_app, name="staffing")
+app.add_typer(export_app, name="export")
+app.add_typer(report_app, name="report")
 
 
 def _settings() -> Settings:

@@ -39,6 +39,7 @@ from hotline.live.service import LiveService, build_live
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, build_ivr
 from hotline.storage import Database
+from hotline.storage.event_log import EventLogWriter
 from hotline.storage.migrate import upgrade_async
 from ivr.publish import publishing_sink
 
@@ -91,6 +92,7 @@ class Engine:
     database: Database
     http: EmbeddedHttpServer
     live: LiveService
+    event_log: EventLogWriter
     ivr: IvrParts | None  # None when the caller supplies its own FastAGI routes (tests)
     acd: AcdService | None
 
@@ -111,12 +113,13 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     ami = AmiClient(settings.ami, on_connect=on_connect)
     pbx_info.bind(ami)
     database = Database(settings.database)
+    event_log = EventLogWriter(bus, database, settings.event_log)
     ivr: IvrParts | None = None
     directory: AcdDirectory | None = None
     services = ApiServices(pbx=pbx_info, database=database)
     if routes is None:
         ivr = build_ivr(settings, events=publishing_sink(bus))
-        acd = build_acd(settings, ami)
+        acd = build_acd(settings, ami, publish=bus.publish)
         directory = AcdDirectory(acd.config)
         routes = {**ivr.routes, "acd-announce": announce_handler(acd)}
         services.directory = directory
@@ -148,7 +151,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             ws_per_message_deflate=False,
         )
     )
-    return Engine(settings, bus, ami, agi, database, http, live, ivr, acd)
+    return Engine(settings, bus, ami, agi, database, http, live, event_log, ivr, acd)
 
 
 async def serve(engine: Engine, stop: asyncio.Event) -> None:
@@ -157,6 +160,10 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
     await upgrade_async(settings.database)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.database.dispose)
+        # The event log starts first and stops last (before the database): it stores whatever
+        # the other parts published, to the database or else to the local spool.
+        await engine.event_log.start()
+        stack.push_async_callback(engine.event_log.stop)
         # Live state first, so it sees every event from the first call on.
         await stack.enter_async_context(_running(engine.live.run(engine.bus), "live"))
         stack.callback(engine.live.close)
