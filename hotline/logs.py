@@ -71,3 +71,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries' chatter (Alembic announces each plugin it loads) only when debugging.
+    for noisy in ("alembic", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(level if level == "DEBUG" else "WARNING")
