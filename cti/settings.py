@@ -56,7 +56,8 @@ class HttpSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
 
 
-Role = Literal["agent", "supervisor", "admin", "wallboard"]
+# qa: quality analysts (search, listen and score recordings; no call control).
+Role = Literal["agent", "supervisor", "admin", "wallboard", "qa"]
 
 
 class ApiToken(BaseModel):

@@ -174,3 +174,8 @@ class AgentInterval(Base):
             "ix_agent_intervals_agent_id_category_started_at", "agent_id", "category", "started_at"
         ),
     )
+
+
+# Recordings' tables live in their own module; imported here so Base.metadata (Alembic, tests)
+# always holds them. At the end: that module needs Base and BigId from this one.
+from hotline.storage import recording_models as _recording_models  # noqa: E402, F401
