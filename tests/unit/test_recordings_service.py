@@ -1,0 +1,248 @@
+"""RecordingService over a fake AMI and a real SQLite file: start on answer, PCI mute (applied,
+intent before start, audited every time), finalize with size/sha256/duration, purge; API roles."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from cti.ami.client import Headers
+from cti.ami.messages import Response
+from cti.events import DomainEvent, EventKind
+from cti.settings import ApiSettings, ApiToken
+from hotline.api.recordings import RecordingsApi, install
+from hotline.storage import Database
+from hotline.storage.migrate import upgrade_async
+from recordings.policy import RecordingConfig
+from recordings.retention import purge
+from recordings.scoring import load_forms
+from recordings.service import RecordingService
+from recordings.store import RecordingStore
+
+K = EventKind
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class FakeAmi:
+    def __init__(self) -> None:
+        self.actions: list[tuple[str, dict[str, str | Sequence[str]]]] = []
+
+    async def action(
+        self,
+        name: str,
+        headers: Headers | None = None,
+        /,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        check: bool = True,
+        **fields: str | Sequence[str],
+    ) -> Response:
+        self.actions.append((name, {**(headers or {}), **fields}))
+        return Response.from_pairs([("Response", "Success")])
+
+
+@dataclass
+class Rig:
+    service: RecordingService
+    store: RecordingStore
+    ami: FakeAmi
+    events: list[DomainEvent]
+    host: Path
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    from cti.settings import DatabaseSettings
+
+    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/rec.db")
+    await upgrade_async(settings)
+    host = tmp_path / "rec"
+    config = RecordingConfig.model_validate(
+        {"asterisk_dir": "/ast/rec", "host_dir": str(host), "settle_timeout_s": 1,
+         "queues": {"cards": {"product": "credit_card"}},
+         "products": {"credit_card": {"retention_days": 30}}}
+    )  # fmt: skip
+    async with Database(settings) as db:
+        ami, events, store = FakeAmi(), [], RecordingStore(db)
+        service = RecordingService(config, ami, store, events.append, clock=lambda: T0)
+        yield Rig(service, store, ami, events, host)
+
+
+def write_wav(path: Path, seconds: float) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
+        out.writeframes(b"\x10\x00" * int(8000 * seconds))
+    return path.read_bytes()
+
+
+async def answer(rig: Rig, call_id: str = "1700.1") -> None:
+    await rig.service.handle(DomainEvent(K.CALL_STARTED, call_id, data={"caller": "13800001111"}))
+    await rig.service.handle(DomainEvent(K.CALL_QUEUED, call_id, queue="cards"))
+    await rig.service.handle(DomainEvent(K.CALL_ANSWERED, call_id, agent_id="a1", queue="cards"))
+
+
+@dataclass
+class Caller:
+    uniqueid: str
+
+
+async def test_ivr_mute_before_start_is_an_intent_honoured_at_start(rig: Rig) -> None:
+    await rig.service.set_muted(Caller("1700.1"), True)  # inside the sensitive collect
+    assert rig.ami.actions == []
+    await answer(rig)
+    names = [name for name, _ in rig.ami.actions]
+    assert names == ["MixMonitor", "MixMonitorMute"]
+    assert rig.ami.actions[0][1] == {
+        "Channel": "1700.1", "File": "/ast/rec/2025-03-01/credit_card/1700.1.wav"
+    }  # fmt: skip
+    assert rig.ami.actions[1][1] == {"Channel": "1700.1", "Direction": "both", "State": "1"}
+    trail = [(a.action, a.actor) for a in await rig.store.audit_trail("1700.1")]
+    assert trail == [("mute-intent", "ivr"), ("mute", "system")]
+
+
+async def test_ivr_span_closed_before_start_records_unmuted(rig: Rig) -> None:
+    await rig.service.set_muted(Caller("1700.1"), True)
+    await rig.service.set_muted(Caller("1700.1"), False)
+    await answer(rig)
+    assert [name for name, _ in rig.ami.actions] == ["MixMonitor"]
+    kinds = [e.kind for e in rig.events]
+    assert kinds == [K.RECORDING_MUTED, K.RECORDING_UNMUTED, K.RECORDING_STARTED]
+
+
+async def test_agent_mute_unmute_and_finalize(rig: Rig) -> None:
+    await answer(rig)
+    assert await rig.service.mute("1700.1", True, actor="alice", reason="card") == "applied"
+    assert await rig.service.mute("1700.1", False, actor="alice", reason="card") == "applied"
+    body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 2.5)
+    await rig.service.handle(DomainEvent(K.CALL_ENDED, "1700.1", queue="cards"))
+    await rig.service.drain()
+    row = await rig.store.get("1700.1")
+    assert row is not None
+    assert (row.agent_id, row.queue, row.product, row.caller) == (
+        "a1", "cards", "credit_card", "13800001111"
+    )  # fmt: skip
+    assert row.size_bytes == len(body) and row.sha256 == hashlib.sha256(body).hexdigest()
+    assert row.duration_s == 2.5
+    assert rig.events[-1].kind is K.RECORDING_STOPPED
+    assert [a.action for a in await rig.store.audit_trail("1700.1")] == ["mute", "unmute"]
+    # after the call: nothing to mute, still audited
+    assert await rig.service.mute("1700.1", True, actor="bob", reason="late") == "intent"
+
+
+async def test_purge_respects_retention_and_legal_hold(rig: Rig) -> None:
+    await answer(rig, "old.1")
+    await answer(rig, "old.2")
+    for call in ("old.1", "old.2"):
+        write_wav(rig.host / f"2025-03-01/credit_card/{call}.wav", 0.1)
+    await rig.store.set_legal_hold("old.2", True)
+    later = T0 + timedelta(days=31)
+    dry = await purge(rig.service.config, rig.store, now=later, dry_run=True)
+    assert [item.call_id for item in dry.selected] == ["old.1"] and dry.deleted == 0
+    report = await purge(rig.service.config, rig.store, now=later)
+    assert report.deleted == 1
+    assert not (rig.host / "2025-03-01/credit_card/old.1.wav").exists()
+    assert (rig.host / "2025-03-01/credit_card/old.2.wav").exists()
+    row = await rig.store.get("old.1")
+    assert row is not None and row.purged_at == later
+
+
+TOKENS = {
+    "agent": ("agent1", "agent-token-000001"),
+    "other-agent": ("agent2", "agent-token-000002"),
+    "supervisor": (None, "super-token-000001"),
+    "qa": (None, "qa-token-000000001"),
+    "wallboard": (None, "wall-token-0000001"),
+    "admin": (None, "admin-token-000001"),
+}
+
+
+def client_for(rig: Rig) -> httpx.AsyncClient:
+    app = FastAPI()
+    tokens = [
+        ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)  # type: ignore[arg-type]
+        for name, (agent, token) in TOKENS.items()
+    ]
+    app.state.api_settings = ApiSettings(tokens=tokens)
+    install(app, RecordingsApi(rig.service, rig.store, load_forms(CONFIG_DIR / "qa")))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+def auth(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[who][1]}"}
+
+
+async def test_api_access_control_and_range(rig: Rig) -> None:
+    await answer(rig)
+    body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 1.0)
+    await rig.service.handle(DomainEvent(K.CALL_ENDED, "1700.1"))
+    await rig.service.drain()
+    async with client_for(rig) as http:
+        audio = "/api/v1/recordings/1700.1/audio"
+        for who in ("agent", "wallboard", "admin"):
+            assert (await http.get(audio, headers=auth(who))).status_code == 403, who
+        assert (await http.get(audio)).status_code == 401
+        for who in ("agent", "wallboard"):
+            assert (await http.get("/api/v1/recordings", headers=auth(who))).status_code == 403
+        full = await http.get(audio, headers=auth("qa"))
+        assert full.status_code == 200 and full.content == body
+        part = await http.get(audio, headers={**auth("supervisor"), "Range": "bytes=100-199"})
+        assert part.status_code == 206 and part.content == body[100:200]
+        assert part.headers["content-range"] == f"bytes 100-199/{len(body)}"
+        bad = await http.get(audio, headers={**auth("qa"), "Range": f"bytes={len(body)}-"})
+        assert bad.status_code == 416
+        found = await http.get("/api/v1/recordings?caller=13800001111", headers=auth("qa"))
+        assert [r["call_id"] for r in found.json()] == ["1700.1"]
+        assert "path" not in found.json()[0]
+
+        # mute: the agent on the call, a supervisor; not another agent, not QA
+        mute = "/api/v1/calls/1700.1/recording/mute"
+        assert (await http.post(mute, headers=auth("other-agent"))).status_code == 403
+        assert (await http.post(mute, headers=auth("qa"))).status_code == 403
+
+        # legal hold: supervisor/admin only; scoring: supervisor/qa
+        hold = "/api/v1/recordings/1700.1/legal-hold"
+        assert (await http.put(hold, json={"reason": "x"}, headers=auth("qa"))).status_code == 403
+        held = await http.put(hold, json={"reason": "dispute 42"}, headers=auth("admin"))
+        assert held.status_code == 200 and held.json()["legal_hold"] is True
+        score = {"form_id": "complaints", "items": {"acknowledge": 4, "reference": 1,
+                                                     "timeline": 4}}  # fmt: skip
+        assert (await http.post("/api/v1/recordings/1700.1/scores", json=score,
+                                headers=auth("agent"))).status_code == 403  # fmt: skip
+        made = await http.post("/api/v1/recordings/1700.1/scores", json=score, headers=auth("qa"))
+        assert made.status_code == 201 and made.json()["total"] == 75.0
+        wrong = {"form_id": "complaints", "items": {"acknowledge": 9}}
+        rejected = await http.post("/api/v1/recordings/1700.1/scores", json=wrong,
+                                   headers=auth("supervisor"))  # fmt: skip
+        assert rejected.status_code == 422 and "outside 1..4" in rejected.json()["detail"]
+        averages = await http.get(
+            "/api/v1/qa/agents",
+            params={"since": "2020-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"},
+            headers=auth("supervisor"),
+        )
+        assert averages.json()[0]["agent_id"] == "a1" and averages.json()[0]["average"] == 75.0
+        detail = await http.get("/api/v1/recordings/1700.1", headers=auth("supervisor"))
+        actions = [entry["action"] for entry in detail.json()["audit"]]
+        assert actions == ["listen", "legal-hold"]  # ranged chunks are not each audited
+
+
+async def test_api_mute_by_agent_on_the_call(rig: Rig) -> None:
+    await rig.service.handle(DomainEvent(K.CALL_ANSWERED, "1700.9", agent_id="agent1"))
+    async with client_for(rig) as http:
+        done = await http.post("/api/v1/calls/1700.9/recording/mute",
+                               json={"reason": "card number"}, headers=auth("agent"))  # fmt: skip
+        assert done.status_code == 200 and done.json()["outcome"] == "applied"
+        undone = await http.post("/api/v1/calls/1700.9/recording/unmute",
+                                 headers=auth("supervisor"))  # fmt: skip
+        assert undone.json() == {"call_id": "1700.9", "muted": False, "outcome": "applied"}
+    trail = [(a.action, a.actor, a.reason) for a in await rig.store.audit_trail("1700.9")]
+    assert trail == [("mute", "agent", "card number"), ("unmute", "supervisor", "card capture")]
