@@ -1,0 +1,285 @@
+"""Issue 5 end to end on the real Asterisk: the whole engine (``build_engine`` + ``serve``) in
+this process against the test PBX, driven from headless Chromium like a person would.
+
+An agent logs in from the agent page (token, then device); a caller dials the bank through the
+IVR (``Local/96002@hotline-entry``, keys sent by the caller's own leg as in the IVR e2e tests)
+and leaves it for a queue agent1 serves; the desktop pops the call (caller, hotline, language,
+IVR path, the card number masked); the wallboard shows it waiting, then answered (agent1 rings
+``RING_S`` seconds first, so "waiting 1" is on screen long enough to be seen). Then the event
+log's ``calls`` row and the queue's retained statistics on the local Mosquitto.
+
+The configuration (``tests/fixtures/live_e2e``) is the IVR e2e bank with queues of its own
+(``live-*``), so calls of other suites on the shared PBX never reach this engine's agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import httpx
+import orjson
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from cti.ami.client import AmiClient
+from cti.settings import IvrSettings, Settings, load_settings
+from hotline.service import Engine, build_engine, serve
+from ivr.call import dtmf_script
+from ivr.config import load_config
+from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
+from tests.integration.acd_helpers import ensure_acd_dialplan
+from tests.integration.conftest import TEST_AGI_PORT, PbxUnderTest
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "live_e2e"
+DID = "96002"
+CALLER = "13800000000"  # a VIP number of the bank hotline
+CARD = "4111111111111111"
+QUEUE = "live-lost-card"
+DEVICE = "Local/agent1@test-agents/n"
+RING_S, TALK_S = 2, 3
+AGENT_TOKEN = "live-e2e-agent-token-0123456789"
+SUPERVISOR_TOKEN = "live-e2e-supervisor-token-0123456789"
+WALLBOARD_TOKEN = "live-e2e-wallboard-token-0123456789"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def built_prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config, problems = load_config(FIXTURE)
+    assert config is not None, problems
+    out = tmp_path_factory.mktemp("prompts")
+    synthesizer = EspeakSynthesizer(IvrSettings.model_validate({}).voices)
+    build_prompts(wanted_audio(config), out, synthesizer, synthesizer.fingerprint)
+    return out
+
+
+def private_prompts(pbx: PbxUnderTest, built: Path, tag: str) -> tuple[Path, str]:
+    """A copy of the prompts for this run only, inside the PBX's root: the instance's shared
+    ``prompts`` folder is mirrored by whichever suite synced last (other prompts, ours gone).
+    Returns the folder as we see it and as Asterisk sees it."""
+    host = pbx.pbx.instance_dir / "live-e2e" / tag
+    shutil.copytree(built, host)
+    return host, f"{pbx.pbx.instance_path}/live-e2e/{tag}"
+
+
+def live_settings(
+    pbx: PbxUnderTest, tmp_path: Path, prompts: tuple[Path, str], topic: str
+) -> Settings:
+    tokens = [
+        {"name": "agent1", "role": "agent", "token": AGENT_TOKEN, "agent_id": "agent1"},
+        {"name": "sup", "role": "supervisor", "token": SUPERVISOR_TOKEN},
+        {"name": "board", "role": "wallboard", "token": WALLBOARD_TOKEN},
+    ]
+    ami = pbx.ami_settings
+    return load_settings(
+        ami={"port": ami.port, "secret": ami.secret, "reconnect_min_s": 0.2},
+        agi={"port": TEST_AGI_PORT, "idle_timeout_s": 10.0},
+        http={"port": free_port()},
+        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
+        pbx={"instance": pbx.settings.pbx.instance},
+        config_dir=FIXTURE,
+        ivr={"prompts_dir": prompts[0], "asterisk_prompts_dir": prompts[1]},
+        event_log={"spool_dir": tmp_path / "spool", "flush_interval_ms": 50},
+        api={"tokens": tokens},
+        live={
+            "publish_interval_s": 0.1,
+            "mqtt": {
+                "url": "mqtt://127.0.0.1:1883",
+                "topic_prefix": topic,
+                "client_id": f"hotline-{topic}",
+            },
+        },
+    )
+
+
+@dataclass
+class Rig:
+    engine: Engine
+    ami: AmiClient  # the test's own: globals, the caller, clean-up
+    base: str
+    browser: Browser
+    db: Path
+    topic: str
+
+    async def page(self, path: str) -> Page:
+        context = await self.browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = await context.new_page()
+        await page.goto(f"{self.base}{path}")
+        return page
+
+    async def call_through_ivr(self, keys: str) -> str:
+        """The caller's leg answers, waits 2 s, sends the key groups 1.5 s apart, then stays
+        on the line; returns the IVR leg's uniqueid (the call id everywhere)."""
+        caller_leg = f"live-e2e-{uuid.uuid4().hex[:12]}"
+        await self.ami.action(
+            "Originate",
+            Channel=f"Local/{DID}@hotline-entry",
+            CallerID=f'"Live e2e" <{CALLER}>',
+            ChannelId=caller_leg,
+            OtherChannelId=f"{caller_leg}-ivr",
+            Context="test-caller",
+            Exten="dtmf",
+            Priority="1",
+            Async="true",
+            Variable=[f"KEYS={dtmf_script(keys, 1.5)}", "DELAY=2", "HOLD=40"],
+        )
+        return f"{caller_leg}-ivr"
+
+
+async def _ready(base: str, task: asyncio.Task[None]) -> None:
+    async with httpx.AsyncClient(base_url=base) as client, asyncio.timeout(15):
+        while True:
+            if task.done():
+                task.result()
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def rig(pbx: PbxUnderTest, tmp_path: Path, built_prompts: Path) -> AsyncIterator[Rig]:
+    tag = uuid.uuid4().hex[:8]
+    topic = f"hotline-live-e2e-{tag}"
+    prompts = await asyncio.to_thread(private_prompts, pbx, built_prompts, tag)
+    settings = live_settings(pbx, tmp_path, prompts, topic)
+    engine = build_engine(settings)
+    stop = asyncio.Event()
+    base = f"http://127.0.0.1:{settings.http.port}"
+    async with AmiClient(pbx.ami_settings) as ami:
+        await ensure_acd_dialplan(ami)
+        await ami.action("Setvar", Variable="AGENT1_RING", Value=str(RING_S))
+        await ami.action("Setvar", Variable="AGENT1_TALK", Value=str(TALK_S))
+        task = asyncio.create_task(serve(engine, stop), name="hotline-serve")
+        try:
+            await _ready(base, task)
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                try:
+                    yield Rig(engine, ami, base, browser, tmp_path / "hotline.db", topic)
+                finally:
+                    await browser.close()
+        finally:
+            assert engine.acd is not None
+            with contextlib.suppress(Exception):
+                await engine.acd.logout("agent1")  # not restored from AstDB by a later run
+            await ami.action("Hangup", check=False, Channel="/^Local/[0-9]+@hotline-entry-/")
+            for name in ("AGENT1_RING", "AGENT1_TALK"):
+                await ami.action("Setvar", Variable=name, Value="")
+            stop.set()
+            await task
+            shutil.rmtree(prompts[0], ignore_errors=True)
+
+
+def stored_call(db: Path, call_id: str) -> dict[str, Any] | None:
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        connection.row_factory = sqlite3.Row
+        row = connection.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        return dict(row) if row is not None else None
+
+
+async def until_stored(
+    db: Path, call_id: str, outcome: str, within_s: float = 15
+) -> dict[str, Any]:
+    async with asyncio.timeout(within_s):
+        while True:
+            row = await asyncio.to_thread(stored_call, db, call_id)
+            if row is not None and row["outcome"] == outcome and row["ended_at"] is not None:
+                return row
+            await asyncio.sleep(0.2)
+
+
+async def retained_stats(topic: str, queue: str, answered: int) -> dict[str, Any]:
+    """The queue's retained statistics as a board connecting now reads them."""
+    async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"{topic}-board") as client:
+        await client.subscribe(f"{topic}/queues/{queue}/stats", qos=1)
+        async with asyncio.timeout(10):
+            async for message in client.messages:
+                assert isinstance(message.payload, bytes)
+                stats: dict[str, Any] = orjson.loads(message.payload)
+                if message.retain and stats["today"]["answered"] >= answered:
+                    return stats
+    raise AssertionError("no retained statistics")
+
+
+async def test_login_from_the_page_call_pops_and_the_wallboard_follows(rig: Rig) -> None:
+    started = asyncio.get_running_loop().time()
+    board = await rig.page("/wallboard")
+    await board.locator("#token-form input").fill(WALLBOARD_TOKEN)
+    await board.locator("#token-form button").click()
+    await expect(board.get_by_test_id(f"waiting-{QUEUE}")).to_have_text("0")
+
+    desk = await rig.page("/agent")
+    await desk.locator("#token-form input").fill(AGENT_TOKEN)
+    await desk.locator("#token-form button").click()
+    await expect(desk.locator("#me")).to_have_text("agent1")
+    await expect(desk.get_by_test_id("state")).to_have_text("未签入")
+    await desk.locator("#device").fill(DEVICE)
+    await desk.locator("#login").click()
+    await expect(desk.get_by_test_id("state")).to_have_text("空闲")  # the ACD confirmed
+    assert rig.engine.acd is not None
+    assert rig.engine.acd.agent("agent1").device == DEVICE
+
+    call_id = await rig.call_through_ivr(f"1 1 {CARD}#")  # Chinese, lost card, card number
+    waiting = board.get_by_test_id(f"waiting-{QUEUE}")
+    await expect(waiting).to_have_text("1", timeout=20_000)  # through the IVR, now on hold
+
+    pop = desk.get_by_test_id("screen-pop")
+    await expect(pop).to_be_visible(timeout=5_000)  # offered: agent1 rings for RING_S
+    await expect(desk.get_by_test_id("state")).to_have_text("振铃")
+    await expect(desk.get_by_test_id("pop-caller")).to_have_text(CALLER)
+    await expect(desk.get_by_test_id("pop-hotline")).to_have_text("bank")
+    await expect(desk.get_by_test_id("pop-language")).to_have_text("zh")
+    await expect(desk.get_by_test_id("pop-vip")).to_have_text("yes")
+    await expect(desk.get_by_test_id("pop-ivr_path")).to_have_text(
+        "bank.welcome>bank.language>bank.main>bank.card>bank.report>bank.say_reference>"
+        "bank.lost_card_agent"
+    )
+    await expect(desk.get_by_test_id("field-card_number")).to_have_text("************1111")
+    assert CARD not in await desk.content()
+
+    # agent1 answers: the wallboard counts it, the desktop shows the call connected.
+    await expect(waiting).to_have_text("0", timeout=RING_S * 1000 + 5_000)
+    await expect(board.get_by_test_id(f"answered-{QUEUE}")).to_have_text("1")
+    await expect(board.get_by_test_id(f"sl-{QUEUE}")).to_have_text("100%")
+    await expect(desk.get_by_test_id("state")).to_have_text("通话中")
+    await expect(pop).to_be_visible()
+    # agent1 hangs up after TALK_S: wrap-up asks for the disposition of that call.
+    await expect(desk.get_by_test_id("disposition")).to_be_visible(timeout=TALK_S * 1000 + 5_000)
+
+    row = await until_stored(rig.db, call_id, "answered")
+    assert (row["agent_id"], row["queue"], row["caller"]) == ("agent1", QUEUE, CALLER)
+    assert row["hotline"] == "bank" and row["language"] == "zh"
+    assert 0 < row["wait_s"] < 15 and row["talk_s"] >= TALK_S - 1
+
+    stats = await retained_stats(rig.topic, QUEUE, answered=1)
+    assert stats["queue"] == QUEUE and stats["waiting"] == 0
+    assert stats["today"]["offered"] == 1 and stats["today"]["answered"] == 1
+    assert asyncio.get_running_loop().time() - started < 40
