@@ -37,10 +37,11 @@ from hotline.controls import (
 )
 from hotline.live.service import LiveService, build_live
 from hotline.pbx_info import AmiPbxInfo
-from hotline.routes import IvrParts, build_ivr
+from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter
 from hotline.storage.migrate import upgrade_async
+from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
 
 log = logging.getLogger("hotline.service")
@@ -121,7 +122,12 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         ivr = build_ivr(settings, events=publishing_sink(bus))
         acd = build_acd(settings, ami, publish=bus.publish)
         directory = AcdDirectory(acd.config)
-        routes = {**ivr.routes, "acd-announce": announce_handler(acd)}
+        # Position and wait in the caller's language, from the IVR's own voice and numbers.
+        voice = AnnounceVoice(asterisk_prompts_dir(settings))
+        routes = {
+            **ivr.routes,
+            "acd-announce": announce_handler(acd, say_number=voice.say_number, prompt=voice.prompt),
+        }
         services.directory = directory
         services.agents = AcdAgentControl(acd)
         services.calls = AmiCallControl(ami, settings.ivr.transfer_context)
