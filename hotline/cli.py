@@ -14,6 +14,7 @@ from hotline.logs import configure_logging
 from hotline.reports.cli import report_app
 from hotline.storage.cli import export_app
 from ivr.cli import call_command, ivr_app, prompts_app
+from recordings.cli import recordings_app
 from staffing.cli import staffing_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command("call")(call_command)
 app.add_typer(staffing_app, name="staffing")
 app.add_typer(export_app, name="export")
 app.add_typer(report_app, name="report")
+app.add_typer(recordings_app, name="recordings")
 
 
 def _settings() -> Settings:

@@ -28,6 +28,8 @@ from cti.settings import Settings
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
 from hotline.api.ports import ApiServices
+from hotline.api.recordings import RecordingsApi
+from hotline.api.recordings import install as install_recordings
 from hotline.controls import (
     AcdAgentControl,
     AcdDirectory,
@@ -43,6 +45,7 @@ from hotline.storage.event_log import EventLogWriter
 from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
+from recordings.build import RecordingParts, build_recordings
 
 log = logging.getLogger("hotline.service")
 
@@ -94,6 +97,7 @@ class Engine:
     http: EmbeddedHttpServer
     live: LiveService
     event_log: EventLogWriter
+    recordings: RecordingParts | None
     ivr: IvrParts | None  # None when the caller supplies its own FastAGI routes (tests)
     acd: AcdService | None
 
@@ -118,8 +122,11 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     ivr: IvrParts | None = None
     directory: AcdDirectory | None = None
     services = ApiServices(pbx=pbx_info, database=database)
+    recordings: RecordingParts | None = None
     if routes is None:
-        ivr = build_ivr(settings, events=publishing_sink(bus))
+        recordings = build_recordings(settings.config_dir, database, ami, bus.publish)
+        # The IVR mutes the recording while it collects a card number (PCI).
+        ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
         acd = build_acd(settings, ami, publish=bus.publish)
         directory = AcdDirectory(acd.config)
         # Position and wait in the caller's language, from the IVR's own voice and numbers.
@@ -144,6 +151,10 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     app = create_app(settings, services)
     if ivr is not None:
         app.include_router(config_status_router(ivr.store))
+    if recordings is not None:
+        install_recordings(
+            app, RecordingsApi(recordings.service, recordings.store, recordings.forms)
+        )
     http = EmbeddedHttpServer(
         uvicorn.Config(
             app,
@@ -157,7 +168,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             ws_per_message_deflate=False,
         )
     )
-    return Engine(settings, bus, ami, agi, database, http, live, event_log, ivr, acd)
+    return Engine(settings, bus, ami, agi, database, http, live, event_log, recordings, ivr, acd)
 
 
 async def serve(engine: Engine, stop: asyncio.Event) -> None:
@@ -173,6 +184,12 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         # Live state first, so it sees every event from the first call on.
         await stack.enter_async_context(_running(engine.live.run(engine.bus), "live"))
         stack.callback(engine.live.close)
+        if engine.recordings is not None:
+            # Drain (finish files being written, hash them) after the consumer stops.
+            stack.push_async_callback(engine.recordings.service.drain)
+            await stack.enter_async_context(
+                _running(engine.recordings.service.run(engine.bus), "recordings")
+            )
         # The engine comes up even while the PBX is down or restarting: FastAGI serves, /readyz
         # says not ready, and AMI keeps reconnecting in the background.
         await engine.ami.start(wait=False)
