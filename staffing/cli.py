@@ -14,6 +14,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from staffing.cli_plan import plan_command
 from staffing.erlang import (
     agents_needed,
     erlang_c_metrics,
@@ -246,3 +247,7 @@ def _print(report: dict[str, float | int | None], as_json: bool) -> None:
 def _fail(exc: ValueError) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2) from exc
+
+
+# Defined apart to keep this module about Erlang figures; registered here, in one place.
+staffing_app.command("plan")(plan_command)

@@ -1,0 +1,104 @@
+"""Staffing API: ``GET /api/v1/staffing/forecast``, ``/plan`` (JSON or CSV) and ``/needed-now``.
+
+Supervisors and admins only. ``create_staffing_router(db, settings)`` closes over its
+dependencies (the composition root mounts it: ``app.include_router(...)``); dates are local
+days in ``settings.live.timezone``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from cti.settings import Settings
+from hotline.api.auth import require_roles
+from hotline.storage.db import Database
+from staffing.plan import Target, agents_needed_now, plan_csv
+from staffing.service import ForecastRequest, queue_forecast, queue_plan
+
+QueueId = Annotated[str, Query(min_length=1, max_length=64)]
+HistoryWeeks = Annotated[int, Query(ge=1, le=104)]
+IntervalMin = Annotated[Literal[15, 30, 60], Query()]
+
+
+def _request(queue: str, start: date, days: int, weeks: int, interval: int) -> ForecastRequest:
+    try:
+        return ForecastRequest(queue, start, days, weeks, interval, min(2, weeks - 1))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+def create_staffing_router(db: Database, settings: Settings) -> APIRouter:
+    router = APIRouter(
+        prefix="/api/v1/staffing",
+        tags=["staffing"],
+        dependencies=[require_roles("supervisor", "admin")],
+    )
+    live = settings.live
+
+    @router.get("/forecast")
+    async def forecast(
+        queue: QueueId,
+        start: date,
+        days: Annotated[int, Query(ge=1, le=62)] = 7,
+        history_weeks: HistoryWeeks = 8,
+        interval_min: IntervalMin = 30,
+    ) -> dict[str, Any]:
+        req = _request(queue, start, days, history_weeks, interval_min)
+        try:
+            return (await queue_forecast(db, settings, req)).as_dict()
+        except ValueError as exc:  # e.g. no ordinary day in the history
+            raise HTTPException(422, str(exc)) from exc
+
+    @router.get("/plan", response_model=None)
+    async def plan(
+        queue: QueueId,
+        day: Annotated[date, Query(alias="date")],
+        week: bool = False,
+        aht_s: Annotated[float | None, Query(gt=0, le=7200)] = None,
+        target_sl: Annotated[float | None, Query(gt=0, lt=1)] = None,
+        answer_within_s: Annotated[float | None, Query(gt=0, le=3600)] = None,
+        shrinkage: Annotated[float, Query(ge=0, lt=1)] = 0.0,
+        patience_s: Annotated[float | None, Query(gt=0)] = None,
+        history_weeks: HistoryWeeks = 8,
+        interval_min: IntervalMin = 30,
+        format: Literal["json", "csv"] = "json",
+    ) -> dict[str, Any] | Response:
+        req = _request(queue, day, 7 if week else 1, history_weeks, interval_min)
+        target = Target(
+            answer_within_s=answer_within_s or live.sl_threshold_s,
+            service_level=target_sl or live.sl_target,
+            shrinkage=shrinkage,
+            patience_s=patience_s,
+        )
+        try:
+            forecast, used_aht, rows = await queue_plan(db, settings, req, target, aht_s)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if format == "csv":
+            return Response(plan_csv(rows), media_type="text/csv; charset=utf-8")
+        return {
+            "queue": queue,
+            "model": target.model,
+            "aht_s": used_aht,
+            "target": asdict(target),
+            "backtest": forecast.as_dict()["backtest"],
+            "rows": [asdict(row) for row in rows],
+        }
+
+    @router.get("/needed-now")
+    async def needed_now(
+        calls_per_hour: Annotated[float, Query(ge=0)],
+        aht_s: Annotated[float, Query(gt=0, le=7200)],
+        logged_in: Annotated[int, Query(ge=0)],
+        patience_s: Annotated[float | None, Query(gt=0)] = None,
+    ) -> dict[str, Any]:
+        """Agents the next 30 minutes need at this pace vs those logged in (the wallboard)."""
+        target = Target(live.sl_threshold_s, live.sl_target, patience_s=patience_s)
+        need = agents_needed_now(calls_per_hour / 3600.0, aht_s, logged_in, target)
+        return asdict(need)
+
+    return router
