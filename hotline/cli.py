@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from cti.settings import Settings, load_settings
+from hotline.demo import demo_command
 from hotline.logs import configure_logging
 from hotline.reports.cli import report_app
 from hotline.storage.cli import export_app
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(ivr_app, name="ivr")
 app.add_typer(prompts_app, name="prompts")
 app.command("call")(call_command)
+app.command("demo")(demo_command)
 app.add_typer(staffing_app, name="staffing")
 app.add_typer(export_app, name="export")
 app.add_typer(report_app, name="report")
