@@ -31,8 +31,10 @@ import orjson
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from acd.agent_state import AgentState
 from cti.ami.client import AmiClient
 from cti.settings import IvrSettings, Settings, load_settings
+from hotline.demo import Demo, DemoOptions
 from hotline.service import Engine, build_engine, serve
 from ivr.call import dtmf_script
 from ivr.config import load_config
@@ -50,6 +52,7 @@ RING_S, TALK_S = 2, 3
 AGENT_TOKEN = "live-e2e-agent-token-0123456789"
 SUPERVISOR_TOKEN = "live-e2e-supervisor-token-0123456789"
 WALLBOARD_TOKEN = "live-e2e-wallboard-token-0123456789"
+ADMIN_TOKEN = "live-e2e-admin-token-0123456789"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -70,14 +73,25 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def built_prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config, problems = load_config(FIXTURE)
+SAMPLE_CONFIG = Path(__file__).parents[2] / "config"
+
+
+def build_prompts_for(config_dir: Path, out: Path) -> Path:
+    config, problems = load_config(config_dir)
     assert config is not None, problems
-    out = tmp_path_factory.mktemp("prompts")
     synthesizer = EspeakSynthesizer(IvrSettings.model_validate({}).voices)
     build_prompts(wanted_audio(config), out, synthesizer, synthesizer.fingerprint)
     return out
+
+
+@pytest.fixture(scope="module")
+def built_prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_prompts_for(FIXTURE, tmp_path_factory.mktemp("prompts"))
+
+
+@pytest.fixture(scope="module")
+def sample_prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_prompts_for(SAMPLE_CONFIG, tmp_path_factory.mktemp("sample-prompts"))
 
 
 def private_prompts(pbx: PbxUnderTest, built: Path, tag: str) -> tuple[Path, str]:
@@ -90,12 +104,13 @@ def private_prompts(pbx: PbxUnderTest, built: Path, tag: str) -> tuple[Path, str
 
 
 def live_settings(
-    pbx: PbxUnderTest, tmp_path: Path, prompts: tuple[Path, str], topic: str
+    pbx: PbxUnderTest, tmp_path: Path, config_dir: Path, prompts: tuple[Path, str], topic: str
 ) -> Settings:
     tokens = [
         {"name": "agent1", "role": "agent", "token": AGENT_TOKEN, "agent_id": "agent1"},
         {"name": "sup", "role": "supervisor", "token": SUPERVISOR_TOKEN},
         {"name": "board", "role": "wallboard", "token": WALLBOARD_TOKEN},
+        {"name": "admin", "role": "admin", "token": ADMIN_TOKEN},
     ]
     ami = pbx.ami_settings
     return load_settings(
@@ -104,7 +119,7 @@ def live_settings(
         http={"port": free_port()},
         database={"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
         pbx={"instance": pbx.settings.pbx.instance},
-        config_dir=FIXTURE,
+        config_dir=config_dir,
         ivr={"prompts_dir": prompts[0], "asterisk_prompts_dir": prompts[1]},
         event_log={"spool_dir": tmp_path / "spool", "flush_interval_ms": 50},
         api={"tokens": tokens},
@@ -120,25 +135,69 @@ def live_settings(
 
 
 @dataclass
-class Rig:
+class Running:
     engine: Engine
+    settings: Settings
     ami: AmiClient  # the test's own: globals, the caller, clean-up
     base: str
+    topic: str
+
+
+@contextlib.asynccontextmanager
+async def running_engine(
+    pbx: PbxUnderTest, tmp_path: Path, config_dir: Path, built: Path
+) -> AsyncIterator[Running]:
+    """``hotline serve`` in this event loop on the test PBX, with prompts of its own; on the
+    way out every agent is logged out (the ACD would restore them from AstDB next time) and
+    every call that entered a hotline is hung up."""
+    tag = uuid.uuid4().hex[:8]
+    topic = f"hotline-live-e2e-{tag}"
+    prompts = await asyncio.to_thread(private_prompts, pbx, built, tag)
+    settings = live_settings(pbx, tmp_path, config_dir, prompts, topic)
+    engine = build_engine(settings)
+    assert engine.acd is not None
+    stop = asyncio.Event()
+    base = f"http://127.0.0.1:{settings.http.port}"
+    try:
+        async with AmiClient(pbx.ami_settings) as ami:
+            await ensure_acd_dialplan(ami)
+            task = asyncio.create_task(serve(engine, stop), name="hotline-serve")
+            try:
+                await _ready(base, task)
+                yield Running(engine, settings, ami, base, topic)
+            finally:
+                for agent in engine.acd.config.agents:
+                    if engine.acd.agent(agent.id).state is not AgentState.LOGGED_OUT:
+                        with contextlib.suppress(Exception):
+                            await engine.acd.logout(agent.id)
+                await ami.action("Hangup", check=False, Channel="/^Local/[0-9]+@hotline-entry-/")
+                stop.set()
+                await task
+    finally:
+        shutil.rmtree(prompts[0], ignore_errors=True)
+
+
+@dataclass
+class Rig:
+    running: Running
     browser: Browser
     db: Path
-    topic: str
+
+    @property
+    def engine(self) -> Engine:
+        return self.running.engine
 
     async def page(self, path: str) -> Page:
         context = await self.browser.new_context(viewport={"width": 1920, "height": 1080})
         page = await context.new_page()
-        await page.goto(f"{self.base}{path}")
+        await page.goto(f"{self.running.base}{path}")
         return page
 
     async def call_through_ivr(self, keys: str) -> str:
         """The caller's leg answers, waits 2 s, sends the key groups 1.5 s apart, then stays
         on the line; returns the IVR leg's uniqueid (the call id everywhere)."""
         caller_leg = f"live-e2e-{uuid.uuid4().hex[:12]}"
-        await self.ami.action(
+        await self.running.ami.action(
             "Originate",
             Channel=f"Local/{DID}@hotline-entry",
             CallerID=f'"Live e2e" <{CALLER}>',
@@ -166,36 +225,20 @@ async def _ready(base: str, task: asyncio.Task[None]) -> None:
 
 @pytest.fixture
 async def rig(pbx: PbxUnderTest, tmp_path: Path, built_prompts: Path) -> AsyncIterator[Rig]:
-    tag = uuid.uuid4().hex[:8]
-    topic = f"hotline-live-e2e-{tag}"
-    prompts = await asyncio.to_thread(private_prompts, pbx, built_prompts, tag)
-    settings = live_settings(pbx, tmp_path, prompts, topic)
-    engine = build_engine(settings)
-    stop = asyncio.Event()
-    base = f"http://127.0.0.1:{settings.http.port}"
-    async with AmiClient(pbx.ami_settings) as ami:
-        await ensure_acd_dialplan(ami)
+    async with running_engine(pbx, tmp_path, FIXTURE, built_prompts) as running:
+        ami = running.ami
         await ami.action("Setvar", Variable="AGENT1_RING", Value=str(RING_S))
         await ami.action("Setvar", Variable="AGENT1_TALK", Value=str(TALK_S))
-        task = asyncio.create_task(serve(engine, stop), name="hotline-serve")
         try:
-            await _ready(base, task)
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 try:
-                    yield Rig(engine, ami, base, browser, tmp_path / "hotline.db", topic)
+                    yield Rig(running, browser, tmp_path / "hotline.db")
                 finally:
                     await browser.close()
         finally:
-            assert engine.acd is not None
-            with contextlib.suppress(Exception):
-                await engine.acd.logout("agent1")  # not restored from AstDB by a later run
-            await ami.action("Hangup", check=False, Channel="/^Local/[0-9]+@hotline-entry-/")
             for name in ("AGENT1_RING", "AGENT1_TALK"):
                 await ami.action("Setvar", Variable=name, Value="")
-            stop.set()
-            await task
-            shutil.rmtree(prompts[0], ignore_errors=True)
 
 
 def stored_call(db: Path, call_id: str) -> dict[str, Any] | None:
@@ -279,7 +322,40 @@ async def test_login_from_the_page_call_pops_and_the_wallboard_follows(rig: Rig)
     assert row["hotline"] == "bank" and row["language"] == "zh"
     assert 0 < row["wait_s"] < 15 and row["talk_s"] >= TALK_S - 1
 
-    stats = await retained_stats(rig.topic, QUEUE, answered=1)
+    stats = await retained_stats(rig.running.topic, QUEUE, answered=1)
     assert stats["queue"] == QUEUE and stats["waiting"] == 0
     assert stats["today"]["offered"] == 1 and stats["today"]["answered"] == 1
     assert asyncio.get_running_loop().time() - started < 40
+
+
+async def test_demo_traffic_is_answered_by_demo_agents(
+    pbx: PbxUnderTest, tmp_path: Path, sample_prompts: Path
+) -> None:
+    """``hotline demo`` for 20 s against the engine serving the sample configuration."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(SAMPLE_CONFIG, config_dir)
+    shutil.copy(FIXTURE / "recording.yaml", config_dir / "recording.yaml")  # record nothing
+    async with running_engine(pbx, tmp_path, config_dir, sample_prompts) as running:
+        lines: list[str] = []
+        options = DemoOptions(
+            rate_per_min=20, duration_s=20, ring_s=(0.5, 1), talk_s=(2, 4), seed=5
+        )
+        summary = await Demo(running.settings, options, say=lines.append).run(asyncio.Event())
+        report = "\n".join(lines)
+        assert summary.placed >= 4, report
+        assert sum(summary.answered_by_agent.values()) >= 2, report
+        assert set(summary.answered_by_agent) == {"agent1", "agent2", "agent3", "agent4"}
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with httpx.AsyncClient(base_url=running.base, headers=headers) as http:
+            answered = 0
+            for queue in ("basic-banking", "credit-card"):
+                stats = (await http.get(f"/api/v1/queues/{queue}/stats")).json()
+                answered += stats["today"]["answered"]
+            assert answered == sum(summary.answered_by_agent.values()), report
+            agents = (await http.get("/api/v1/agents")).json()
+        # The demo logged its agents out on the way out, and said what it did.
+        assert {a["agent_id"]: a["state"] for a in agents if a["agent_id"].startswith("agent")} == {
+            f"agent{n}": "logged_out" for n in range(1, 5)
+        }
+        assert "agent agent1 (Test agent 1) logged in" in report
+        assert "dials 9555" in report
