@@ -21,7 +21,7 @@ from staffing.service import ForecastRequest, queue_forecast, queue_plan
 
 QueueId = Annotated[str, Query(min_length=1, max_length=64)]
 HistoryWeeks = Annotated[int, Query(ge=1, le=104)]
-IntervalMin = Annotated[Literal[15, 30, 60], Query()]
+IntervalMin = Annotated[int, Query(ge=15, le=60, description="15, 30 or 60")]
 
 
 def _request(queue: str, start: date, days: int, weeks: int, interval: int) -> ForecastRequest:

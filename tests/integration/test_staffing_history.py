@@ -1,0 +1,81 @@
+"""Forecast and plan from a SQLite ``calls`` table, through the service and the API router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from cti.settings import DatabaseSettings, Settings
+from hotline.api.auth import Principal, current_principal
+from hotline.storage import Database
+from hotline.storage.migrate import upgrade_async
+from hotline.storage.models import Call
+from staffing.api import create_staffing_router
+from staffing.plan import Target
+from staffing.service import ForecastRequest, queue_forecast, queue_plan
+
+START = date(2025, 9, 29)  # a Monday; history: the 4 weeks before
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    await upgrade_async(settings)
+    async with Database(settings) as database:
+        async with database.session() as session:
+            serial = 0
+            for n in range(28):
+                day = START - timedelta(days=28 - n)
+                for hour in range(9, 17):  # 10 calls an hour, 01:00–08:59 UTC
+                    for k in range(10):
+                        serial += 1
+                        at = datetime(day.year, day.month, day.day, hour - 8, k * 6, tzinfo=UTC)
+                        session.add(Call(call_id=f"c{serial}", queue="cards", enqueued_at=at,
+                                         answered_at=at, talk_s=150.0, wrap_up_s=30.0))  # fmt: skip
+            await session.commit()
+        yield database
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return Settings.model_validate(
+        {"live": {"timezone": "UTC"}, "config_dir": str(tmp_path / "no-config")}
+    )
+
+
+async def test_forecast_and_plan_from_the_calls_table(db: Database, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    req = ForecastRequest("cards", START, days=1, history_weeks=4, interval_min=60)
+    forecast = await queue_forecast(db, settings, req)
+    by_hour = [round(i.calls, 6) for i in forecast.intervals]
+    assert by_hour[1:9] == [10.0] * 8 and sum(by_hour) == pytest.approx(80.0)
+    assert forecast.backtest is not None and forecast.backtest.wape == pytest.approx(0.0)
+    _, aht, rows = await queue_plan(db, settings, req, Target(20, 0.8))
+    assert aht == pytest.approx(180.0)
+    assert rows[1].traffic == pytest.approx(0.5) and rows[1].agents >= 1
+    assert rows[12].agents == 0
+
+
+async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> None:
+    app = FastAPI()
+    app.include_router(create_staffing_router(db, settings_for(tmp_path)))
+    app.dependency_overrides[current_principal] = lambda: Principal("sup", "supervisor", None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        params = {"queue": "cards", "date": START.isoformat(), "history_weeks": 4,
+                  "interval_min": 60}  # fmt: skip
+        response = await client.get("/api/v1/staffing/plan", params=params)
+        assert response.status_code == 200, response.text
+        plan = response.json()
+        assert plan["model"] == "erlang_c" and len(plan["rows"]) == 24
+        csv = await client.get("/api/v1/staffing/plan", params=params | {"format": "csv"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        need = await client.get(
+            "/api/v1/staffing/needed-now",
+            params={"calls_per_hour": 200, "aht_s": 180, "logged_in": 5},
+        )
+        assert need.json()["needed"] == 14 and need.json()["shortfall"] == 9
