@@ -208,6 +208,9 @@ class LiveStats:
         self._learn(call, event.data)
         self._leave_queue(call)  # a transfer or overflow into another queue
         queue = self._queue(event.queue)
+        if "product" not in call.info and queue.definition.product:
+            # Publishers do not name the product today: the queue's is what the agent needs.
+            call.info["product"] = queue.definition.product
         call.queue, call.state, call.agent_id = event.queue, "waiting", None
         call.queued_ts, call.queued_mono = event.ts, event.mono
         queue.waiting[call.call_id] = event.mono

@@ -300,6 +300,7 @@ async def test_login_from_the_page_call_pops_and_the_wallboard_follows(rig: Rig)
     await expect(desk.get_by_test_id("pop-caller")).to_have_text(CALLER)
     await expect(desk.get_by_test_id("pop-hotline")).to_have_text("bank")
     await expect(desk.get_by_test_id("pop-language")).to_have_text("zh")
+    await expect(desk.get_by_test_id("pop-product")).to_have_text("bank")
     await expect(desk.get_by_test_id("pop-vip")).to_have_text("yes")
     await expect(desk.get_by_test_id("pop-ivr_path")).to_have_text(
         "bank.welcome>bank.language>bank.main>bank.card>bank.report>bank.say_reference>"

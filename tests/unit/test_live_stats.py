@@ -247,3 +247,18 @@ def test_the_ivr_boolean_vip_flag_reads_well() -> None:
     first, second = stats.call_view("v1"), stats.call_view("v2")
     assert first is not None and first.vip == "yes"
     assert second is not None and second.vip is None
+
+
+def test_a_screen_pop_names_the_queues_product_when_no_publisher_did() -> None:
+    # Neither the IVR's call.started nor the ACD's call.queued carries a product on the real
+    # PBX (seen end to end): the pop showed hotline and language but no product.
+    stats = LiveStats(LiveSettings(), [QueueDefinition("lost", product="credit_card")])
+    stats.apply(ev(K.CALL_STARTED, "09:00:00", call_id="c1", data={"hotline": "bank"}))
+    stats.apply(ev(K.CALL_QUEUED, "09:00:05", call_id="c1", queue="lost"))
+    view = stats.call_view("c1")
+    assert view is not None and view.product == "credit_card"
+    # A product a publisher stated is kept.
+    stats.apply(ev(K.CALL_STARTED, "09:01:00", call_id="c2", data={"product": "cards"}))
+    stats.apply(ev(K.CALL_QUEUED, "09:01:05", call_id="c2", queue="lost"))
+    view = stats.call_view("c2")
+    assert view is not None and view.product == "cards"
