@@ -42,6 +42,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 
+from acd.loader import ConfigError
 from acd.model import Agent
 from acd.service import load_config
 from cti.ami.client import AmiClient
@@ -149,7 +150,10 @@ class Demo:
         self._say(f"[{time.monotonic() - self._started:5.0f}s] {text}")
 
     async def run(self, stop: asyncio.Event) -> DemoSummary:
-        agents = demo_agents(self.settings)
+        try:
+            agents = demo_agents(self.settings)
+        except ConfigError as exc:
+            raise DemoError(f"cannot read the agents: {exc} (run it from the project)") from exc
         if not agents:
             raise DemoError(f"no Local/agentN@test-agents agent in {self.settings.config_dir}")
         http_settings = self.settings.http
