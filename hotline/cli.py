@@ -17,6 +17,8 @@ from hotline.storage.cli import export_app
 from ivr.cli import call_command, ivr_app, prompts_app
 from recordings.cli import recordings_app
 from staffing.cli import staffing_app
+from staffing.cli_plan import forecast_command
+from staffing.cli_sim import simulate_command
 
 app = typer.Typer(
     help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True
@@ -35,6 +37,8 @@ app.add_typer(staffing_app, name="staffing")
 app.add_typer(export_app, name="export")
 app.add_typer(report_app, name="report")
 app.add_typer(recordings_app, name="recordings")
+app.command("simulate")(simulate_command)
+app.command("forecast")(forecast_command)
 
 
 def _settings() -> Settings:

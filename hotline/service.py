@@ -46,6 +46,7 @@ from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
 from recordings.build import RecordingParts, build_recordings
+from staffing.api import create_staffing_router
 
 log = logging.getLogger("hotline.service")
 
@@ -151,6 +152,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     app = create_app(settings, services)
     if ivr is not None:
         app.include_router(config_status_router(ivr.store))
+    app.include_router(create_staffing_router(database, settings))
     if recordings is not None:
         install_recordings(
             app, RecordingsApi(recordings.service, recordings.store, recordings.forms)
