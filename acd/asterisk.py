@@ -39,6 +39,7 @@ from cti.variables import (
     HOTLINE_QUEUE,
     HOTLINE_RING_TIMEOUT,
     HOTLINE_SKILLS,
+    USER_EVENT_ACD_AGENT_HANGUP,
     USER_EVENT_ACD_HOLD,
     USER_EVENT_ACD_NO_ANSWER,
     USER_EVENT_ACD_TIMEOUT,
@@ -52,7 +53,14 @@ OVERFLOW_CONTEXT = "hotline-acd-overflow"
 AGENT_FAMILY = "hotline-acd/agents"
 # AMI events the service needs; everything else is never queued for it.
 EVENT_NAMES = frozenset({"UserEvent", "DialEnd", "Hangup", "DeviceStateChange"})
-_USER_EVENTS = frozenset({USER_EVENT_ACD_HOLD, USER_EVENT_ACD_NO_ANSWER, USER_EVENT_ACD_TIMEOUT})
+_USER_EVENTS = frozenset(
+    {
+        USER_EVENT_ACD_HOLD,
+        USER_EVENT_ACD_NO_ANSWER,
+        USER_EVENT_ACD_TIMEOUT,
+        USER_EVENT_ACD_AGENT_HANGUP,
+    }
+)
 _SKILL_SEPARATORS = re.compile(r"[,+\s]+")
 
 
@@ -105,12 +113,27 @@ class ChannelGone:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    """The agent ended a connected call; the caller's own hang-up (``ChannelGone``) follows."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     device: str  # as Asterisk names it: no dial options (Local/agent1@test-agents)
     state: str  # NOT_INUSE, INUSE, UNAVAILABLE, ...
 
 
-PbxEvent = HoldEntered | HoldTimedOut | OfferAnswered | OfferNotAnswered | ChannelGone | DeviceState
+PbxEvent = (
+    HoldEntered
+    | HoldTimedOut
+    | OfferAnswered
+    | OfferNotAnswered
+    | ChannelGone
+    | AgentHungUp
+    | DeviceState
+)
 
 
 def parse_skills(text: str | None) -> dict[str, int]:
@@ -173,6 +196,8 @@ def translate(event: Event) -> PbxEvent | None:
                 event.get("IvrData") or None,
                 event.get("IvrPath") or None,
             )
+        if kind == USER_EVENT_ACD_AGENT_HANGUP:
+            return AgentHungUp(call_id)
         if kind == USER_EVENT_ACD_NO_ANSWER:
             return OfferNotAnswered(
                 call_id, event.get("Agent") or "", event.get("DialStatus") or "NOANSWER"

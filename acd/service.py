@@ -34,6 +34,7 @@ from acd import publish as events
 from acd.agent_state import AgentPaused, AgentState, AgentStatus, WrapUpEnds
 from acd.asterisk import (
     AcdPbx,
+    AgentHungUp,
     AmiAcdPbx,
     ChannelGone,
     DeviceState,
@@ -105,6 +106,7 @@ class AcdService:
         self._wakeup: asyncio.TimerHandle | None = None
         self._wrap_ups: dict[str, asyncio.TimerHandle] = {}
         self._resync_busy: dict[str, str] = {}  # call id → agent paused with RESYNC_BUSY
+        self._ended_by_agent: set[str] = set()  # connected calls whose agent hung up first
         self._device_agents: dict[str, set[str]] = {}  # device_key → logged-in agent ids
         self._touched: set[str] = set()  # agents this process changed (memory beats astdb)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -230,14 +232,18 @@ class AcdService:
                     log.warning("acd hold timed out: native queue", extra={"call_id": call_id})
                     fallback = self._fallback(record)
                     self._apply(engine.call_abandoned(call_id, now), fallback)
+            case AgentHungUp(call_id):
+                self._ended_by_agent.add(call_id)
             case ChannelGone(call_id):
                 if call_id in self._resync_busy:
                     self._release_resync_busy(call_id, now)
+                by = "agent" if call_id in self._ended_by_agent else "caller"
+                self._ended_by_agent.discard(call_id)
                 record = engine.calls.get(call_id)
                 if record is None:
                     return
                 if record.state == "connected":
-                    completed = self._completed(record)
+                    completed = self._completed(record, by)
                     self._apply(engine.call_ended(call_id, now), completed)
                 else:
                     log.info(
@@ -441,10 +447,10 @@ class AcdService:
     def _answered(self, record: CallRecord, agent_id: str) -> list[DomainEvent]:
         return self._built(lambda at: [events.call_answered(record, agent_id, at)])
 
-    def _completed(self, record: CallRecord) -> list[DomainEvent]:
+    def _completed(self, record: CallRecord, by: str) -> list[DomainEvent]:
         return self._built(
             lambda at: [
-                events.call_completed(record, at),
+                events.call_completed(record, at, by),
                 events.call_ended(record.entry.call_id, record.entry.queue_id, at),
             ]
         )

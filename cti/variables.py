@@ -49,3 +49,4 @@ HOTLINE_ANNOUNCE_EVERY = "HOTLINE_ANNOUNCE_EVERY"  # seconds between visits; 0 =
 USER_EVENT_ACD_HOLD = "HotlineAcdHold"  # on hold for the ACD (again after a no-answer)
 USER_EVENT_ACD_NO_ANSWER = "HotlineAcdNoAnswer"  # the offer's Dial ended unanswered
 USER_EVENT_ACD_TIMEOUT = "HotlineAcdTimeout"  # the bounded hold ran out: native queue next
+USER_EVENT_ACD_AGENT_HANGUP = "HotlineAcdAgentHangup"  # the agent ended the call (Dial returned)

@@ -9,6 +9,7 @@ import pytest
 
 from acd.agent_state import AgentState, AgentStatus
 from acd.asterisk import (
+    AgentHungUp,
     ChannelGone,
     HoldEntered,
     HoldTimedOut,
@@ -187,7 +188,7 @@ async def test_a_call_s_whole_life(rig: tuple[AcdService, FakePbx, Recorder]) ->
         "call.ended",
         "agent.state:wrap_up",
     ]
-    assert completed.data["agent"] == "a1" and completed.data["by"] == "unknown"
+    assert completed.data["agent"] == "a1" and completed.data["by"] == "caller"
     assert isinstance(completed.data["talk_s"], float)
 
     await asyncio.sleep(0.1)  # a1's wrap-up (50 ms) ends
@@ -380,3 +381,17 @@ async def test_an_overflow_into_another_queue_is_queued_there() -> None:
         ]
     finally:
         await service.stop()
+
+
+async def test_an_agent_hang_up_is_reported_as_ended_by_the_agent(
+    rig: tuple[AcdService, FakePbx, Recorder],
+) -> None:
+    service, pbx, recorder = rig
+    await service.login("a1")
+    pbx.queue.put_nowait(HoldEntered("c1", "SIP/x-1", "cards", 0, None, {"credit_card": 4}, None))
+    pbx.queue.put_nowait(OfferAnswered("c1"))
+    pbx.queue.put_nowait(AgentHungUp("c1"))  # the dialplan's UserEvent comes before Hangup
+    pbx.queue.put_nowait(ChannelGone("c1"))
+    await settle(pbx)
+    completed = [e for e in recorder.take() if e.kind == "call.completed"]
+    assert [e.data["by"] for e in completed] == ["agent"]
