@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,17 @@ MAX_OPEN_CALLS = 100_000
 CALL_DATETIME_COLUMNS = frozenset(
     {"started_at", "enqueued_at", "answered_at", "left_queue_at", "ended_at"}
 )
+# Reports group calls by 15-minute UTC slot (every zone offset in use is a multiple of 15
+# minutes, so local 15/30/60-minute, day, week and month periods are unions of slots). The slot
+# of each reported timestamp is stored beside it, so the database groups plain integers.
+SLOT_S = 900
+SLOT_COLUMNS = {
+    "enqueued_at": "enter_slot",
+    "left_queue_at": "leave_slot",
+    "answered_at": "answer_slot",
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SLOT = timedelta(seconds=SLOT_S)
 
 
 class Outcome(StrEnum):
@@ -284,6 +295,28 @@ class RecordFolder:
         if started is None or agent.last_call is None:
             return []
         return [CallPatch(agent.last_call, {"wrap_up_s": (ts - started).total_seconds()})]
+
+
+def slot_of(ts: datetime) -> int:
+    """floor(epoch seconds / SLOT_S), exactly (integer arithmetic on microseconds)."""
+    return (ts - _EPOCH) // _SLOT
+
+
+def _slots(columns: Mapping[str, Any]) -> dict[str, int | None]:
+    return {
+        SLOT_COLUMNS[name]: None if value is None else slot_of(value)
+        for name, value in columns.items()
+        if name in SLOT_COLUMNS
+    }
+
+
+def with_slots(patch: CallPatch) -> CallPatch:
+    """The patch plus the slot column of every slotted timestamp it sets, the same way (a
+    value with its value, a default with its default)."""
+    values, defaults = _slots(patch.values), _slots(patch.defaults)
+    if not values and not defaults:
+        return patch
+    return CallPatch(patch.call_id, {**patch.values, **values}, {**patch.defaults, **defaults})
 
 
 def merge_patches(patches: Sequence[CallPatch]) -> list[CallPatch]:

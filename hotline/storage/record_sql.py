@@ -22,6 +22,7 @@ from hotline.storage.call_records import (
     OpenInterval,
     RecordOp,
     merge_patches,
+    with_slots,
 )
 from hotline.storage.event_store import StoredEvent, to_row
 from hotline.storage.models import AgentInterval, Call, Event
@@ -36,12 +37,13 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
 async def write_batch(
     conn: AsyncConnection, events: Sequence[StoredEvent], ops: Sequence[RecordOp]
 ) -> None:
-    """Events, then call patches, then interval operations in event order."""
+    """Events, then call patches (with the slot of each slotted timestamp), then interval
+    operations in event order."""
     if events:
         stmt = _insert(conn, Event).on_conflict_do_nothing(index_elements=["uid"])
         await conn.execute(stmt, [to_row(e) for e in events])
     patches = merge_patches([op for op in ops if isinstance(op, CallPatch)])
-    await _upsert_calls(conn, patches)
+    await _upsert_calls(conn, [with_slots(patch) for patch in patches])
     interval_ops = [op for op in ops if not isinstance(op, CallPatch)]
     # Consecutive operations of one type go in one executemany; order between types is kept
     # (a close must precede the open that follows it).
