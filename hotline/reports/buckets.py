@@ -9,12 +9,11 @@ that is (15 minutes always is: every zone offset in use is a multiple of 15 minu
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-_MINUTES = re.compile(r"^(15|30|60)m$")
+_MINUTES = {"15m": 15, "30m": 30, "60m": 60}
 PERIODS = ("15m", "30m", "60m", "day", "week", "month")
 
 
@@ -32,8 +31,7 @@ class Period:
 
     @property
     def minutes(self) -> int | None:
-        match = _MINUTES.match(self.name)
-        return int(match.group(1)) if match else None
+        return _MINUTES.get(self.name)
 
     def start_of(self, ts: datetime) -> datetime:
         """The local start of the period holding ``ts`` (aware, in the zone)."""

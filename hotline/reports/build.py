@@ -6,23 +6,27 @@ and CSV; every row names the service-level formula it was computed with.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cti.settings import LiveSettings
 from hotline.reports import formulas
 from hotline.reports.buckets import Period, split
 from hotline.reports.queries import (
-    AgentSlot,
-    QueueSlot,
+    LONGEST,
+    AgentSums,
+    QueueSums,
     Span,
     agent_slots,
     agent_spans,
     queue_slots,
 )
+from hotline.storage.call_records import SLOT_S
 from hotline.storage.db import Database
 
 
@@ -81,78 +85,105 @@ def _header(kind: str, req: ReportRequest) -> dict[str, Any]:
     }
 
 
-def _bucket(req: ReportRequest, slot: int, width: int, cache: dict[int, datetime]) -> datetime:
-    if slot not in cache:
-        cache[slot] = req.period.start_of(datetime.fromtimestamp(slot * width, UTC))
-    return cache[slot]
+def _bucket(req: ReportRequest, slot: int, cache: dict[int, datetime]) -> datetime:
+    start = cache.get(slot)
+    if start is None:
+        start = cache[slot] = req.period.start_of(datetime.fromtimestamp(slot * SLOT_S, UTC))
+    return start
 
 
-def queue_rows(req: ReportRequest, slots: list[QueueSlot], width: int) -> list[dict[str, Any]]:
-    sums: dict[tuple[datetime, str], QueueSlot] = {}
+def _roll_up(
+    req: ReportRequest, sums: dict[tuple[int, str], list[Any]], combine: Callable[..., None]
+) -> list[tuple[datetime, str, list[Any]]]:
+    """(period start, key, figures) in order, the slots of each local period added up."""
     cache: dict[int, datetime] = {}
-    if req.period.minutes is not None and req.period.minutes * 60 == width:
-        # One slot per period (the common 15-minute case): nothing to add up.
-        keyed = [((_bucket(req, s.slot, width, cache), s.queue), s) for s in slots]
-        return [_queue_row(req, start, t) for (start, _), t in sorted(keyed, key=_first)]
-    names = [f.name for f in fields(QueueSlot)][2:]
-    for s in slots:
-        key = (_bucket(req, s.slot, width, cache), s.queue)
-        total = sums.setdefault(key, QueueSlot(s.queue, 0))
-        for name in names:
-            if name == "longest_wait_s":
-                total.longest_wait_s = max(total.longest_wait_s, s.longest_wait_s or 0.0)
-            else:
-                setattr(total, name, getattr(total, name) + getattr(s, name))
-    return [_queue_row(req, start, t) for (start, _), t in sorted(sums.items())]
+    if req.period.minutes == SLOT_S // 60:
+        # One slot per period (the common 15-minute case): nothing to add up; slot order is
+        # time order.
+        return [(_bucket(req, slot, cache), key, sums[slot, key]) for slot, key in sorted(sums)]
+    totals: dict[tuple[datetime, str], list[Any]] = {}
+    for (slot, key), figures in sums.items():
+        bucket = (_bucket(req, slot, cache), key)
+        total = totals.get(bucket)
+        if total is None:
+            totals[bucket] = list(figures)
+        else:
+            combine(total, figures)
+    return [(start, key, t) for (start, key), t in sorted(totals.items(), key=_first)]
 
 
-def _first(item: tuple[tuple[datetime, str], QueueSlot]) -> tuple[datetime, str]:
+def _first(item: tuple[tuple[datetime, str], list[Any]]) -> tuple[datetime, str]:
     return item[0]
 
 
-def _queue_row(req: ReportRequest, start: datetime, t: QueueSlot) -> dict[str, Any]:
-    counts = formulas.SlCounts(
-        queued=max(t.offered - t.short_abandoned, 0),
-        answered=t.answered,
-        answered_within_t=t.answered_within_t,
-        abandoned=t.abandoned,
-        abandoned_within_t=t.abandoned_within_t,
-        overflowed_within_t=t.overflowed_within_t,
+def _add_queue(total: list[Any], figures: list[Any]) -> None:
+    for i, value in enumerate(figures):
+        total[i] = max(total[i], value) if i == LONGEST else total[i] + value
+
+
+def _add_agent(total: list[Any], figures: list[Any]) -> None:
+    for i, value in enumerate(figures):
+        total[i] += value
+
+
+def queue_rows(req: ReportRequest, sums: dict[tuple[int, str], QueueSums]) -> list[dict[str, Any]]:
+    sl = formulas.FORMULAS[req.formula]
+    name = req.formula
+    isoformat: dict[datetime, str] = {}
+    rows = []
+    for start, queue, t in _roll_up(req, sums, _add_queue):
+        when = isoformat.get(start)
+        if when is None:
+            when = isoformat[start] = start.isoformat()
+        rows.append(_queue_row(sl, name, when, queue, t))
+    return rows
+
+
+def _queue_row(
+    sl: Callable[[formulas.SlCounts], float | None],
+    formula: str,
+    start: str,
+    queue: str,
+    t: QueueSums,
+) -> dict[str, Any]:
+    # Seconds are floats here (``QueueSums``), ratios float or None: rounded inline.
+    (offered, _, answered, answered_within_t, answered_wait_s, abandoned, abandoned_within_t,
+     short_abandoned, overflowed, overflowed_within_t, longest_wait_s, handled, talk_s, hold_s,
+     wrap_up_s) = t  # fmt: skip
+    queued = offered - short_abandoned if offered > short_abandoned else 0
+    level = sl(
+        formulas.SlCounts(
+            queued, answered, answered_within_t, abandoned, abandoned_within_t, overflowed_within_t
+        )
     )
+    abandon_rate = formulas.abandon_rate(abandoned, queued)
+    asa = formulas.asa(answered_wait_s, answered)
+    aht = formulas.aht(talk_s, hold_s, wrap_up_s, handled)
     return {
-        "interval_start": start.isoformat(),
-        "queue": t.queue,
-        "offered": t.offered,
-        "answered": t.answered,
-        "answered_within_t": t.answered_within_t,
-        "abandoned": t.abandoned,
-        "short_abandoned": t.short_abandoned,
-        "overflowed": t.overflowed,
-        "service_level": _round(formulas.FORMULAS[req.formula](counts)),
-        "service_level_formula": req.formula,
-        "abandon_rate": _round(formulas.abandon_rate(t.abandoned, counts.queued)),
-        "asa_s": _round(formulas.asa(t.answered_wait_s, t.answered)),
-        "aht_s": _round(formulas.aht(t.talk_s, t.hold_s, t.wrap_up_s, t.handled)),
-        "longest_wait_s": _round(t.longest_wait_s),
-        "talk_s": _round(t.talk_s),
-        "hold_s": _round(t.hold_s),
-        "wrap_up_s": _round(t.wrap_up_s),
+        "interval_start": start,
+        "queue": queue,
+        "offered": offered,
+        "answered": answered,
+        "answered_within_t": answered_within_t,
+        "abandoned": abandoned,
+        "short_abandoned": short_abandoned,
+        "overflowed": overflowed,
+        "service_level": None if level is None else round(level, 4),
+        "service_level_formula": formula,
+        "abandon_rate": None if abandon_rate is None else round(abandon_rate, 4),
+        "asa_s": None if asa is None else round(asa, 4),
+        "aht_s": None if aht is None else round(aht, 4),
+        "longest_wait_s": round(longest_wait_s, 4),
+        "talk_s": round(talk_s, 4),
+        "hold_s": round(hold_s, 4),
+        "wrap_up_s": round(wrap_up_s, 4),
     }
 
 
 def agent_rows(
-    req: ReportRequest, slots: list[AgentSlot], spans: list[Span], width: int, now: datetime
+    req: ReportRequest, sums: dict[tuple[int, str], AgentSums], spans: list[Span], now: datetime
 ) -> list[dict[str, Any]]:
-    calls: dict[tuple[datetime, str], AgentSlot] = {}
-    cache: dict[int, datetime] = {}
-    for s in slots:
-        key = (_bucket(req, s.slot, width, cache), s.agent_id)
-        t = calls.setdefault(key, AgentSlot(s.agent_id, 0))
-        t.answered += s.answered
-        t.handled += s.handled
-        t.talk_s += s.talk_s
-        t.hold_s += s.hold_s
-        t.wrap_up_s += s.wrap_up_s
+    calls = {(start, key): t for start, key, t in _roll_up(req, sums, _add_agent)}
     login: dict[tuple[datetime, str], float] = defaultdict(float)
     pause: dict[tuple[datetime, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     limit = min(req.end, now)
@@ -164,25 +195,25 @@ def agent_rows(
                 login[(bucket, span.agent_id)] += seconds
             else:
                 pause[(bucket, span.agent_id)][span.reason or "unspecified"] += seconds
-    keys = sorted(set(calls) | set(login) | set(pause))
+    keys = sorted(set(calls) | set(login) | set(pause)) if login or pause else list(calls)
     return [_agent_row(k, calls.get(k), login.get(k, 0.0), pause.get(k, {})) for k in keys]
 
 
 def _agent_row(
-    key: tuple[datetime, str], c: AgentSlot | None, login_s: float, pauses: dict[str, float]
+    key: tuple[datetime, str], c: AgentSums | None, login_s: float, pauses: dict[str, float]
 ) -> dict[str, Any]:
     start, agent_id = key
-    c = c or AgentSlot(agent_id, 0)
-    handle = c.talk_s + c.hold_s + c.wrap_up_s
+    answered, handled, talk_s, hold_s, wrap_up_s = c or (0, 0, 0.0, 0.0, 0.0)
+    handle = talk_s + hold_s + wrap_up_s
     pause_s = sum(pauses.values())
     return {
         "interval_start": start.isoformat(),
         "agent_id": agent_id,
-        "answered": c.answered,
-        "talk_s": _round(c.talk_s),
-        "hold_s": _round(c.hold_s),
-        "wrap_up_s": _round(c.wrap_up_s),
-        "aht_s": _round(formulas.aht(c.talk_s, c.hold_s, c.wrap_up_s, c.handled)),
+        "answered": answered,
+        "talk_s": _round(talk_s),
+        "hold_s": _round(hold_s),
+        "wrap_up_s": _round(wrap_up_s),
+        "aht_s": _round(formulas.aht(talk_s, hold_s, wrap_up_s, handled)),
         "login_s": _round(login_s),
         "pause_s": _round(pause_s),
         "pause_by_reason": {k: _round(v) for k, v in sorted(pauses.items())},
@@ -194,21 +225,29 @@ def _round(value: float | None) -> float | None:
     return value if value is None or value.__class__ is int else round(value, 4)
 
 
+async def _snapshot(conn: AsyncConnection) -> None:
+    """One snapshot for all of a report's queries (each call is read by exactly one of them).
+    SQLite: the connection's transaction already is one (WAL). PostgreSQL: repeatable read,
+    and no JIT (it costs more than it saves on queries of a second)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        await conn.exec_driver_sql("SET LOCAL jit = off")
+
+
 async def queue_report(db: Database, req: ReportRequest) -> dict[str, Any]:
-    width = req.period.slot_seconds(req.start, req.end)
     async with db.engine.connect() as conn:
-        slots = await queue_slots(
-            conn, req.start, req.end, width, req.threshold_s, req.short_abandon_s, list(req.only)
+        await _snapshot(conn)
+        sums = await queue_slots(
+            conn, req.start, req.end, req.threshold_s, req.short_abandon_s, list(req.only)
         )
-    return {**_header("queues", req), "rows": queue_rows(req, slots, width)}
+    return {**_header("queues", req), "rows": queue_rows(req, sums)}
 
 
 async def agent_report(
     db: Database, req: ReportRequest, now: datetime | None = None
 ) -> dict[str, Any]:
-    width = req.period.slot_seconds(req.start, req.end)
     async with db.engine.connect() as conn:
-        slots = await agent_slots(conn, req.start, req.end, width, list(req.only))
+        sums = await agent_slots(conn, req.start, req.end, list(req.only))
         spans = await agent_spans(conn, req.start, req.end, list(req.only))
-    rows = agent_rows(req, slots, spans, width, now or datetime.now(UTC))
+    rows = agent_rows(req, sums, spans, now or datetime.now(UTC))
     return {**_header("agents", req), "rows": rows}

@@ -269,3 +269,25 @@ async def test_cli(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert '"service_level_formula": "asterisk_sl2"' in result.output
     bad = await asyncio.to_thread(CliRunner().invoke, root, [*args[:-1], "nope"])
     assert bad.exit_code == 2 and "unknown service-level formula" in bad.output
+
+
+async def test_bounds_inside_a_slot(db: Database) -> None:
+    # From 09:01:05: A (queued 09:01:00, answered 09:01:10) is answered in range but was not
+    # offered in it; to 09:15:00 leaves out I's answer (09:15:05), not its entry (09:14:50).
+    req = request("15m", "asterisk_sl2", at(9, 1, 5), at(9, 15))
+    (row,) = (await queue_report(db, req))["rows"]
+    assert row["interval_start"] == "2025-03-03T09:00:00+00:00"
+    assert (row["offered"], row["answered"], row["abandoned"], row["overflowed"]) == (8, 3, 2, 2)
+    assert row["asa_s"] == 20.0  # A B C: (10 + 30 + 20) / 3
+
+
+def test_slot_of_is_exact_at_a_boundary() -> None:
+    from hotline.storage.call_records import CallPatch, slot_of, with_slots
+
+    edge = datetime(2025, 3, 11, 14, 15, tzinfo=UTC)
+    just_before = edge - timedelta(microseconds=278)
+    assert slot_of(edge) == slot_of(just_before) + 1 == int(edge.timestamp()) // 900
+    patch = with_slots(CallPatch("c", {"enqueued_at": just_before, "left_queue_at": edge}))
+    assert patch.values["enter_slot"] == slot_of(just_before)
+    assert patch.values["leave_slot"] == slot_of(edge)
+    assert "answer_slot" not in patch.values
