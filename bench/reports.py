@@ -38,6 +38,7 @@ from cti.settings import DatabaseSettings
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
+from hotline.storage.call_records import slot_of
 from hotline.storage.db import create_engine
 from hotline.storage.migrate import upgrade_async
 
@@ -47,10 +48,18 @@ PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 COLUMNS = (
     "call_id", "queue", "started_at", "enqueued_at", "answered_at", "left_queue_at", "ended_at",
     "wait_s", "agent_id", "talk_s", "hold_s", "wrap_up_s", "outcome",
+    "enter_slot", "answer_slot", "leave_slot",
 )  # fmt: skip
 
 
 def calls(n: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
+    """Call records as the event log writes them (slots included: ``with_slots``)."""
+    for row in _calls(n, seed):
+        enq, answered, left = row[3:6]
+        yield (*row, slot_of(enq), None if answered is None else slot_of(answered), slot_of(left))
+
+
+def _calls(n: int, seed: int) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(seed)
     span = DAYS * 86_400
     for i in range(n):
