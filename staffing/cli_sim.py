@@ -12,7 +12,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from acd.loader import ConfigError
+from cti.yaml_config import ConfigError
 from staffing.scenario import load_scenario
 from staffing.sim_stats import SimulationResult
 from staffing.simulate import Simulation

@@ -18,18 +18,17 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 import orjson
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from acd.loader import ConfigError, Data, Position, parse_yaml
 from acd.model import AcdConfig, Agent, Queue, Skill, SkillId, SkillLevel, Strict
+from cti.yaml_config import ConfigError, parse_yaml, read_text, validate
 
 MAX_SCENARIO_BYTES = 2_000_000
 Share = Annotated[float, Field(ge=0, le=1)]
 Shift = Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
-M = TypeVar("M", bound=BaseModel)
 
 
 def parse_clock(text: str) -> float:
@@ -218,38 +217,8 @@ def _forecast_counts(path: Path, scenario: Scenario) -> list[float]:
 
 def load_scenario(path: Path) -> Scenario:
     """Read, compose safely and validate a scenario file; ``ConfigError`` lists every problem."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError([f"{path}:1:1: cannot read: {exc.strerror}"]) from exc
-    if len(raw) > MAX_SCENARIO_BYTES:
-        raise ConfigError([f"{path}:1:1: file larger than {MAX_SCENARIO_BYTES} bytes"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}:1:1: file is not UTF-8"]) from exc
-    return scenario_from_text(text, str(path))
+    return scenario_from_text(read_text(path, max_bytes=MAX_SCENARIO_BYTES), str(path))
 
 
 def scenario_from_text(text: str, file: str = "<scenario>") -> Scenario:
-    data, positions = parse_yaml(text, file)
-    return _validate(Scenario, data, positions, file)
-
-
-def _validate(
-    model: type[M], data: Data, positions: dict[tuple[str | int, ...], Position], file: str
-) -> M:
-    try:
-        return model.model_validate(data if data is not None else {})
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
-            probe = loc  # the closest ancestor of the failing value present in the document
-            while probe and probe not in positions:
-                probe = probe[:-1]
-            line, col = positions.get(probe, (1, 1))
-            where = ".".join(str(part) for part in loc) or "scenario"
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{file}:{line}:{col}: {where}: {message}")
-        raise ConfigError(problems) from exc
+    return validate(Scenario, parse_yaml(text, file), root="scenario")
