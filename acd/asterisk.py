@@ -113,6 +113,13 @@ class ChannelGone:
 
 
 @dataclass(frozen=True, slots=True)
+class EventsLost:
+    """The ACD's AMI subscription overflowed and dropped events: state must be rebuilt."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class AgentHungUp:
     """The agent ended a connected call; the caller's own hang-up (``ChannelGone``) follows."""
 
@@ -133,6 +140,7 @@ PbxEvent = (
     | ChannelGone
     | AgentHungUp
     | DeviceState
+    | EventsLost
 )
 
 
@@ -282,7 +290,12 @@ class AmiAcdPbx:
         self._subscription = ami.subscribe(EVENT_NAMES, maxsize=queue_size)
 
     async def events(self) -> AsyncIterator[PbxEvent]:
+        dropped = self._subscription.dropped
         async for event in self._subscription:
+            if self._subscription.dropped != dropped:
+                # A lost Hangup would strand an agent: tell the service to rebuild from Asterisk.
+                yield EventsLost(self._subscription.dropped - dropped)
+                dropped = self._subscription.dropped
             translated = translate(event)
             if translated is not None:
                 yield translated

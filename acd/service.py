@@ -38,6 +38,7 @@ from acd.asterisk import (
     AmiAcdPbx,
     ChannelGone,
     DeviceState,
+    EventsLost,
     HoldEntered,
     HoldTimedOut,
     OfferAnswered,
@@ -187,12 +188,26 @@ class AcdService:
 
     async def _consume(self) -> None:
         async for event in self._pbx.events():
+            if isinstance(event, EventsLost):
+                log.error(
+                    "ACD lost AMI events; rebuilding from Asterisk", extra={"lost": event.count}
+                )
+                self._spawn(self._resync_after_loss())
+                continue
             async with self._lock:
                 try:
                     self._handle(event)
                 except Exception:
                     # One bad event must not stop routing for everyone else.
                     log.exception("ACD failed to handle an event", extra={"event": repr(event)})
+
+    async def _resync_after_loss(self) -> None:
+        try:
+            await self.resync()
+        except PbxError as exc:
+            log.warning(
+                "ACD resync failed; the next AMI connect retries", extra={"error": str(exc)}
+            )
 
     def _handle(self, event: PbxEvent) -> None:
         now = self._clock.now()

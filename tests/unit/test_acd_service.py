@@ -10,8 +10,10 @@ import pytest
 
 from acd.agent_state import AgentState
 from acd.asterisk import (
+    AmiAcdPbx,
     ChannelGone,
     ConnectingCall,
+    EventsLost,
     HoldEntered,
     OfferAnswered,
     OfferNotAnswered,
@@ -27,6 +29,7 @@ from acd.clock import Clock
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import RESYNC_BUSY, AcdRequestRejected, AcdService
 from cti.ami.messages import Event
+from cti.ami.subscriptions import EventHub
 
 
 @dataclass
@@ -236,3 +239,33 @@ def test_skills_and_device_keys() -> None:
     assert parse_skills("a:3,b, c:x,d:99") == {"a": 3, "b": 1, "d": 10}
     assert device_key("Local/agent1@test-agents/n") == "Local/agent1@test-agents"
     assert device_key("PJSIP/1001") == "PJSIP/1001"
+
+
+async def test_lost_ami_events_trigger_a_rebuild_from_asterisk(
+    rig: tuple[AcdService, FakePbx],
+) -> None:
+    _service, pbx = rig
+    rebuilt = asyncio.Event()
+    original = pbx.snapshot
+
+    async def snapshot() -> PbxSnapshot:
+        rebuilt.set()
+        return await original()
+
+    pbx.snapshot = snapshot  # type: ignore[method-assign]
+    pbx.queue.put_nowait(EventsLost(3))
+    await asyncio.wait_for(rebuilt.wait(), 1)
+
+
+async def test_the_ami_adapter_reports_dropped_events() -> None:
+    hub = EventHub()
+
+    class Ami:
+        subscribe = hub.subscribe
+
+    adapter = AmiAcdPbx(Ami(), queue_size=2)  # type: ignore[arg-type]
+    for n in range(4):  # two more than the subscription holds: the two oldest are lost
+        hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
+    hub.close()
+    seen = [event async for event in adapter.events()]
+    assert seen == [EventsLost(2), ChannelGone("c2"), ChannelGone("c3")]
