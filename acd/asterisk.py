@@ -288,14 +288,14 @@ class AmiAcdPbx:
         self._family = agent_family  # tests use their own, the PBX may be shared
         # Large: the reader never blocks on us, and losing a Hangup would strand an agent.
         self._subscription = ami.subscribe(EVENT_NAMES, maxsize=queue_size)
+        self._reported_dropped = 0
 
     async def events(self) -> AsyncIterator[PbxEvent]:
-        dropped = self._subscription.dropped
         async for event in self._subscription:
-            if self._subscription.dropped != dropped:
+            if self._subscription.dropped != self._reported_dropped:
                 # A lost Hangup would strand an agent: tell the service to rebuild from Asterisk.
-                yield EventsLost(self._subscription.dropped - dropped)
-                dropped = self._subscription.dropped
+                yield EventsLost(self._subscription.dropped - self._reported_dropped)
+                self._reported_dropped = self._subscription.dropped
             translated = translate(event)
             if translated is not None:
                 yield translated
