@@ -201,6 +201,7 @@ class AgentInterval(Base):
     )
 
 
-# Recordings' tables live in their own module; imported here so Base.metadata (Alembic, tests)
-# always holds them. At the end: that module needs Base and BigId from this one.
+# Recordings' and agents' tables live in their own modules; imported here so Base.metadata
+# (Alembic, tests) always holds them. At the end: those modules need Base and BigId from this one.
+from hotline.storage import agent_models as _agent_models  # noqa: E402, F401
 from hotline.storage import recording_models as _recording_models  # noqa: E402, F401
