@@ -53,6 +53,22 @@ class AgentCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffingNow:
+    """Agents needed in the next ``horizon_s`` at the recent pace (``hotline.live.staffing_now``)
+    against the agents logged in. ``needed`` is None while the handle time is unknown."""
+
+    window_s: float  # the pace is measured over this much of the recent past
+    horizon_s: float
+    offered: int  # calls that entered the queue within the window
+    calls_per_hour: float
+    aht_s: float | None  # recent (talk + wrap-up) per completed call; else today's
+    traffic: float | None  # Erlang: λ·AHT
+    needed: int | None  # Erlang C, against the queue's service-level target
+    logged_in: int
+    shortfall: int | None  # needed − logged in; negative: agents to spare
+
+
+@dataclass(frozen=True, slots=True)
 class QueueStats:
     queue: str
     name: str
@@ -66,6 +82,7 @@ class QueueStats:
     agents: AgentCounts
     interval: PeriodStats
     today: PeriodStats
+    staffing: StaffingNow | None = None  # "needed in the next 30 minutes vs logged in"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,9 @@ Invariants:
   → reserved, answered → on_call, completed → wrap_up), so statistics hold when a publisher
   emits only one of the two;
 - occupancy accrues agent time at each state change and at period boundaries, so an agent on
-  a call across 10:15 counts in both intervals for the part in each.
+  a call across 10:15 counts in both intervals for the part in each;
+- the recent pace (calls offered, handle time) slides over the last 30 minutes on the
+  monotonic clock, apart from the periods; it feeds ``staffing_now`` (agents needed next).
 
 Consumed data keys are documented in ``cti.events``.
 """
@@ -36,8 +38,10 @@ from hotline.live.model import (
     PeriodStats,
     QueueDefinition,
     QueueStats,
+    StaffingNow,
 )
 from hotline.live.periods import Counters, day_bounds, interval_bounds
+from hotline.live.staffing_now import RecentWindow, staffing_now
 from ivr.digits import mask
 
 K = EventKind
@@ -68,6 +72,13 @@ class _Queue:
     today: Counters
     waiting: dict[str, float] = field(default_factory=dict)  # call id → enqueue mono, in order
     ewt_s: float | None = None
+    recent_offered: RecentWindow = field(default_factory=RecentWindow)
+    recent_completed: RecentWindow = field(default_factory=RecentWindow)
+    recent_handle_s: RecentWindow = field(default_factory=RecentWindow)  # talk and wrap-up
+
+    def prune_recent(self, now: float) -> bool:
+        windows = (self.recent_offered, self.recent_completed, self.recent_handle_s)
+        return any([window.prune(now) for window in windows])  # a list: prune every one
 
 
 @dataclass
@@ -126,6 +137,7 @@ class LiveStats:
         self._queues_of_agent = queues_of_agent
         self._ewt = ewt
         now = self._clock.wall()
+        self._started_mono = self._clock.mono()  # the recent pace is observed from here
         self._interval_start, self._interval_end = interval_bounds(
             now, self._zone, settings.interval_min
         )
@@ -150,8 +162,13 @@ class LiveStats:
             handler(self, event)
 
     def tick(self) -> None:
-        """Roll periods at their boundaries even when no event arrives."""
+        """Roll periods at their boundaries even when no event arrives, and let calls older
+        than the recent window drop out of the pace."""
         self._roll(self._clock.wall(), self._clock.mono())
+        now = self._clock.mono()
+        for queue_id, queue in self.queues.items():
+            if queue.prune_recent(now):
+                self.dirty_queues.add(queue_id)
 
     def _roll(self, ts: datetime, mono: float) -> None:
         if ts < self._interval_end:
@@ -219,6 +236,7 @@ class LiveStats:
             queue.ewt_s = ewt
         for counters in (queue.interval, queue.today):
             counters.queued += 1
+        queue.recent_offered.add(event.mono)
 
     def _leave_queue(self, call: _Call) -> _Queue | None:
         if call.queue is None:
@@ -289,6 +307,8 @@ class LiveStats:
             for counters in (queue.interval, queue.today):
                 counters.completed += 1
                 counters.talk_s += talk
+            queue.recent_completed.add(event.mono)
+            queue.recent_handle_s.add(event.mono, talk)
         agent_id = event.agent_id or call.agent_id
         if agent_id is not None:
             agent = self._agent(agent_id, event)
@@ -386,6 +406,7 @@ class LiveStats:
             wrap = max(event.mono - agent.since_mono, 0.0)
             for counters in (queue.interval, queue.today):
                 counters.wrap_s += wrap
+            queue.recent_handle_s.add(event.mono, wrap)
         if state in ("available", "paused", "logged_out"):
             agent.call_id = None
         agent.state, agent.reason = state, reason
@@ -479,6 +500,8 @@ class LiveStats:
             ewt = self._ewt(queue_id)
         else:
             ewt = queue.ewt_s if queue.waiting else None
+        agents = _agent_counts(members)
+        today = self._period(queue.today, pending_busy, pending_staffed)
         return QueueStats(
             queue=queue_id,
             name=definition.name or queue_id,
@@ -489,9 +512,26 @@ class LiveStats:
             waiting=len(queue.waiting),
             longest_wait_s=int(now - oldest) if oldest is not None else 0,
             ewt_s=round(ewt) if ewt is not None else None,
-            agents=_agent_counts(members),
+            agents=agents,
             interval=self._period(queue.interval, pending_busy, pending_staffed),
-            today=self._period(queue.today, pending_busy, pending_staffed),
+            today=today,
+            staffing=self._staffing_now(queue, now, agents.logged_in, today.aht_s),
+        )
+
+    def _staffing_now(
+        self, queue: _Queue, now: float, logged_in: int, today_aht_s: float | None
+    ) -> StaffingNow:
+        queue.prune_recent(now)
+        completed = queue.recent_completed.count()
+        handle = queue.recent_handle_s.total() / completed if completed else today_aht_s
+        definition = queue.definition
+        return staffing_now(
+            offered=queue.recent_offered.count(),
+            observed_s=now - self._started_mono,
+            handle_s=handle,
+            logged_in=logged_in,
+            sl_target=definition.sl_target or self.settings.sl_target,
+            sl_threshold_s=self._threshold(queue),
         )
 
     def _period(self, c: Counters, pending_busy: float, pending_staffed: float) -> PeriodStats:
