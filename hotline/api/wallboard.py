@@ -23,6 +23,9 @@ class WallboardTotals:
     paused: int
     answered_today: int
     abandoned_today: int
+    # Agents the next 30 minutes need, summed over the queues with a figure (each queue
+    # staffed alone: agents shared between queues would need fewer).
+    needed_next_30_min: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ async def wallboard(_: CurrentPrincipal, live: Live, config: LiveConfig) -> Wall
         paused=sum(q.agents.paused for q in queues),
         answered_today=sum(q.today.answered for q in queues),
         abandoned_today=sum(q.today.abandoned for q in queues),
+        needed_next_30_min=sum(
+            q.staffing.needed for q in queues if q.staffing and q.staffing.needed is not None
+        ),
     )
     return WallboardOut(
         generated_at=datetime.now(UTC).isoformat(),
