@@ -62,7 +62,7 @@ from acd.effects import (
 )
 from acd.engine import AcdEngine, Announcement, CallRecord
 from acd.loader import load_acd_config
-from acd.model import AcdConfig
+from acd.model import AcdConfig, Agent
 from cti.ami.client import AmiClient
 from cti.events import DomainEvent
 from cti.settings import Settings
@@ -145,6 +145,33 @@ class AcdService:
         async with self._lock:
             snapshot = await self._pbx.snapshot()
             self._rebuild(snapshot)
+
+    # --- agents' configuration ----------------------------------------------------------------
+
+    def use_agents(self, agents: Iterable[Agent]) -> None:
+        """Replace the configured agents (e.g. the database's list) before ``start``."""
+        if self._consumer is not None:
+            raise RuntimeError("use_agents is for start-up; update_agent once running")
+        self._set_agents(agents)
+        self.engine = self._new_engine()
+
+    async def update_agent(self, agent: Agent) -> None:
+        """An edited agent. The engine's skills index keeps the skills an agent logged in
+        with, so new skills take effect at its next login (a resync logs it in again, so there
+        too); device at the next login; wrap-up and no-answer limit at its next call."""
+        async with self._lock:
+            if agent.id not in self.engine.agent_config:
+                raise KeyError(agent.id)
+            self._set_agents(agent if a.id == agent.id else a for a in self.config.agents)
+            self.engine.upsert_agent(agent)
+
+    def _set_agents(self, agents: Iterable[Agent]) -> None:
+        # Validated again (duplicates, skills unknown to the catalogue), as at load.
+        config = self.config
+        self.config = AcdConfig(skills=config.skills, queues=config.queues, agents=tuple(agents))
+        if self._publish is not None:
+            # Read only when an agent logs in: the queues its (new) skills will route.
+            self._queues_of = events.eligible_queues(self.config)
 
     # --- agents -------------------------------------------------------------------------------
 
