@@ -20,6 +20,9 @@ const LABELS = {
     asa: "ASA", offered: "Offered", connected: "Connected", force: "Force",
     agent: "Agent", queue: "Queue", number: "Number", today: "today", live: "Live",
     offline: "Reconnecting…", sent: "Sent", failed: "Failed",
+    needed_next: "Needed next 30 min", logged_in: "Logged in", staffing_plan: "Staffing plan",
+    date: "Date", week: "Week", shrinkage: "Shrinkage %", show: "Show",
+    agents_needed: "Agents needed", positions: "Positions after shrinkage", no_plan: "No plan",
   },
   zh: {
     token: "访问令牌", save: "保存", signout: "清除令牌", lang: "English",
@@ -37,6 +40,9 @@ const LABELS = {
     asa: "平均应答", offered: "进线", connected: "通话中", force: "强制",
     agent: "坐席", queue: "队列", number: "号码", today: "今日", live: "实时",
     offline: "重新连接中…", sent: "已发送", failed: "失败",
+    needed_next: "未来30分钟需坐席", logged_in: "已签入", staffing_plan: "排班需求",
+    date: "日期", week: "整周", shrinkage: "损耗率 %", show: "显示",
+    agents_needed: "所需坐席", positions: "排班人数（含损耗）", no_plan: "无排班数据",
   },
 };
 
