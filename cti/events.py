@@ -59,6 +59,9 @@ class EventKind(StrEnum):
     # the ACD publishes one on every change, and for every agent after a resync
     AGENT_STATE = "agent.state"
     AGENT_DISPOSITION = "agent.disposition"  # disposition, note (call_id in the envelope)
+    # an admin edited the agent's skills: skills, previous ("skill:level,..."), applies
+    # (next_login: the ACD routes by the skills an agent logged in with), by (API principal)
+    AGENT_SKILLS_CHANGED = "agent.skills_changed"
     # recordings
     RECORDING_STARTED = "recording.started"
     RECORDING_MUTED = "recording.muted"

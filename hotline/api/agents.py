@@ -1,13 +1,18 @@
 """``/api/v1/agents``: who is logged in and in what state; an agent's own requests (login,
 pause with a configured reason, disposition after a call). Supervisors and admins may do the
-same for anyone (forcing a state); wallboards may only read."""
+same for anyone (forcing a state); wallboards may only read. Admins alone edit an agent's
+stored settings (``PUT .../skills``, ``PATCH``): skills and device apply at its next login,
+wrap-up and no-answer limit at its next call (the response says ``applies: next_login``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
+from typing import Annotated, Literal
 
-from hotline.api.auth import require_roles
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from acd.model import Agent, AgentId, Device, Seconds, SkillId, SkillLevel
+from hotline.api.auth import Principal, require_roles
 from hotline.api.deps import (
     CurrentPrincipal,
     Live,
@@ -18,6 +23,7 @@ from hotline.api.deps import (
     may_read_agent,
     wired,
 )
+from hotline.api.ports import InvalidAgentSettings
 from hotline.live.model import AgentView
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
@@ -40,6 +46,38 @@ class DispositionIn(BaseModel):
 class PauseReasonsOut(BaseModel):
     pause_reasons: list[str]
     dispositions: list[str]  # empty: free text
+
+
+Admin = Annotated[Principal, require_roles("admin")]
+
+
+class SkillsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    skills: dict[SkillId, SkillLevel]  # the whole set: a skill left out is removed
+
+
+class AgentPatchIn(BaseModel):
+    """Only the fields given change; ``device: null`` clears the default device."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=255)
+    device: Device | None = None
+    wrap_up_s: Seconds | None = None
+    no_answer_limit: int | None = Field(None, ge=1, le=20)
+
+
+class AgentSettingsOut(BaseModel):
+    id: AgentId
+    name: str
+    device: str | None
+    skills: dict[str, int]
+    wrap_up_s: float
+    no_answer_limit: int
+    applies: Literal["next_login"] = "next_login"
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentSettingsOut:
+        return cls(**agent.model_dump())
 
 
 def agent_or_default(live: Live, agent_id: str) -> AgentView:
@@ -130,3 +168,31 @@ async def disposition(
         agent_id, body.call_id, body.disposition, body.note
     )
     return {"status": "accepted"}
+
+
+@router.put("/agents/{agent_id}/skills", response_model=AgentSettingsOut)
+async def set_skills(
+    agent_id: str, body: SkillsIn, admin: Admin, services: Services
+) -> AgentSettingsOut:
+    admin_port = wired(services.agent_admin, "agent administration")
+    try:
+        agent = await admin_port.set_skills(agent_id, body.skills, admin.name)
+    except InvalidAgentSettings as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return AgentSettingsOut.of(agent)
+
+
+@router.patch("/agents/{agent_id}", response_model=AgentSettingsOut)
+async def update_agent(
+    agent_id: str, body: AgentPatchIn, admin: Admin, services: Services
+) -> AgentSettingsOut:
+    admin_port = wired(services.agent_admin, "agent administration")
+    changes = body.model_dump(include=body.model_fields_set)
+    nulls = sorted(k for k, v in changes.items() if v is None and k != "device")
+    if nulls:
+        raise HTTPException(422, f"may not be null: {nulls}")
+    try:
+        agent = await admin_port.update(agent_id, changes, admin.name)
+    except InvalidAgentSettings as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return AgentSettingsOut.of(agent)

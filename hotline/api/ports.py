@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from acd.model import Agent
 from cti.events import Scalar
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
@@ -49,6 +50,20 @@ class ControlRejected(ControlError):
 
 class UnknownTarget(ControlError):
     """No such agent, call, queue or number."""
+
+
+class InvalidAgentSettings(ControlError):
+    """An edit the ACD would refuse: e.g. a skill that is not in ``config/skills.yaml`` (422)."""
+
+
+class AgentAdmin(Protocol):
+    """Admins' edits of the agents' stored settings (``hotline.agent_admin``). Returns the
+    agent as stored; raises ``UnknownTarget`` or ``InvalidAgentSettings``. Skills and device
+    apply at the agent's next login; wrap-up and no-answer limit at its next call."""
+
+    async def set_skills(self, agent_id: str, skills: Mapping[str, int], by: str) -> Agent: ...
+
+    async def update(self, agent_id: str, changes: Mapping[str, object], by: str) -> Agent: ...
 
 
 class AgentControl(Protocol):
@@ -126,6 +141,7 @@ class ApiServices:
     live: LiveHub | None = None
     directory: AcdDirectory | None = None
     agents: AgentControl | None = None
+    agent_admin: AgentAdmin | None = None
     calls: CallControl | None = None
     supervisor: SupervisorControl | None = None
     traces: RoutingTraces | None = None
