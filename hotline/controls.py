@@ -59,10 +59,10 @@ class AcdDirectory:
 class AcdAgentControl:
     def __init__(self, acd: AcdService) -> None:
         self._acd = acd
-        self._known = {agent.id for agent in acd.config.agents}
 
     def _check(self, agent_id: str) -> None:
-        if agent_id not in self._known:
+        # The ACD's current agents: the database's list replaces the YAML's at start-up.
+        if agent_id not in self._acd.engine.agent_config:
             raise UnknownTarget(f"no agent {agent_id!r}")
 
     async def login(self, agent_id: str, device: str | None) -> None:

@@ -26,6 +26,7 @@ from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
 from cti.events import DomainBus
 from cti.settings import Settings
+from hotline.agent_admin import load_agents
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
 from hotline.api.ports import ApiServices
@@ -42,6 +43,7 @@ from hotline.live.service import LiveService, build_live
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
 from hotline.storage import Database
+from hotline.storage.agents import AgentStore
 from hotline.storage.event_log import EventLogWriter
 from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
@@ -178,6 +180,9 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; every part is closed in reverse order of start."""
     settings = engine.settings
     await upgrade_async(settings.database)
+    if engine.acd is not None:
+        # The ACD's agents come from the database (seeded from config/agents.yaml once).
+        await load_agents(engine.acd, AgentStore(engine.database))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.database.dispose)
         # The event log starts first and stops last (before the database): it stores whatever
