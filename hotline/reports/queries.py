@@ -230,6 +230,12 @@ async def queue_slots(
             t[12] += talk or 0.0
             t[13] += hold or 0.0
             t[14] += wrap or 0.0
+    if conn.dialect.name == "postgresql":
+        # Unanswered calls are found through a bitmap scan and hashed into ~50,000 groups
+        # (~15 MB): enough memory not to spill to disk. Set here, not for the transaction: the
+        # query above walks its index in order and needs none, and more would tempt the
+        # planner into hashing it from a table scan instead (slower).
+        await conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")
     unanswered = (
         select(
             *key_columns,
