@@ -41,19 +41,25 @@ def queue_definitions(config: AcdConfig) -> list[QueueDefinition]:
 
 
 class AcdDirectory:
-    def __init__(self, config: AcdConfig) -> None:
-        self._config = config
-        self._queues = queue_definitions(config)
-        self._agent_queues = {a.id: eligible_queues(a, config.queues) for a in config.agents}
+    """Queues and agents as the ACD has them now (agents come from the database at start-up
+    and change when an admin edits them, so nothing here is copied at build time)."""
+
+    def __init__(self, acd: AcdService) -> None:
+        self._acd = acd
+        self._queues = queue_definitions(acd.config)
 
     def queue_definitions(self) -> Sequence[QueueDefinition]:
         return self._queues
 
     def agent_ids(self) -> Sequence[str]:
-        return [agent.id for agent in self._config.agents]
+        return [agent.id for agent in self._acd.config.agents]
 
     def queues_of_agent(self, agent_id: str) -> list[str]:
-        return self._agent_queues.get(agent_id, [])
+        config = self._acd.config
+        for agent in config.agents:
+            if agent.id == agent_id:
+                return eligible_queues(agent, config.queues)
+        return []
 
 
 class AcdAgentControl:

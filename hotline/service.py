@@ -26,7 +26,7 @@ from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
 from cti.events import DomainBus
 from cti.settings import Settings
-from hotline.agent_admin import load_agents
+from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
 from hotline.api.ports import ApiServices
@@ -132,7 +132,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         # The IVR mutes the recording while it collects a card number (PCI).
         ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
         acd = build_acd(settings, ami, publish=bus.publish)
-        directory = AcdDirectory(acd.config)
+        directory = AcdDirectory(acd)
         # Position and wait in the caller's language, from the IVR's own voice and numbers.
         voice = AnnounceVoice(asterisk_prompts_dir(settings))
         routes = {
@@ -141,6 +141,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         }
         services.directory = directory
         services.agents = AcdAgentControl(acd)
+        services.agent_admin = StoredAgentAdmin(AgentStore(database), acd, bus.publish)
         services.calls = AmiCallControl(ami, settings.ivr.transfer_context)
         services.supervisor = AmiSupervisorControl(ami, acd)
         services.traces = AcdTraces(acd)
