@@ -32,6 +32,7 @@ def to_domain_event(call: CallInfo, event: Event) -> DomainEvent:
     data["config_version"] = call.config_version
     if isinstance(event, CallStarted):
         data["channel"] = call.channel
+        data["product"] = call.product
     return DomainEvent(
         _KINDS.get(type(event), EventKind.IVR_NODE), call_id=call.uniqueid, data=data
     )

@@ -133,6 +133,7 @@ class CallInfo:
     caller: str
     hotline: str = ""
     config_version: str = ""
+    product: str = ""
 
 
 class EventSink(Protocol):
@@ -226,7 +227,9 @@ class IvrRunner:
                         extra={"uniqueid": call.uniqueid, "did": did})  # fmt: skip
             await session.set_variable(HOTLINE_ROUTE, ROUTE_FALLBACK)
             return
-        call = CallInfo(env.uniqueid, env.channel, did, caller, hotline.id, snapshot.version)
+        call = CallInfo(
+            env.uniqueid, env.channel, did, caller, hotline.id, snapshot.version, hotline.product
+        )
         started = time.monotonic()
         await session.answer()
         language = session.args.get("lang") or await session.get_variable(HOTLINE_CALLER_LANGUAGE)

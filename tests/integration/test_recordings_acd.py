@@ -89,12 +89,6 @@ async def until_finished(running: Running, call_id: str, within_s: float = 15) -
             await asyncio.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this test: the file is empty (0.0 s) although Asterisk logs MixMonitor "
-    "on the IVR leg (Local/96002@hotline-entry-…;2) from the answer to the hang-up; no audio "
-    "reaches that leg's audiohook once the ACD bridges the call (cause not yet confirmed)",
-)
 async def test_a_call_answered_through_the_acd_is_recorded(
     running: Running, tmp_path: Path
 ) -> None:
@@ -111,9 +105,9 @@ async def test_a_call_answered_through_the_acd_is_recorded(
     try:
         assert call["agent_id"] == "agent1" and call["queue"] == QUEUE
         assert (row.agent_id, row.queue, row.caller) == ("agent1", QUEUE, CALLER)
-        # Not the product yet: neither call.started (IVR) nor call.queued (ACD) carries the
-        # hotline's product, so the policy files the call under "unknown" (reported on issue 6).
-        assert row.path.endswith(f"/{row.product}/{call_id}.wav")
+        # Filed under the hotline's product (call.started carries it from the IVR).
+        assert row.product == "bank"
+        assert row.path.endswith(f"/bank/{call_id}.wav")
         assert path.is_file()
         body = path.read_bytes()
         assert row.size_bytes == len(body) and row.sha256 == hashlib.sha256(body).hexdigest()
