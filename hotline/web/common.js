@@ -23,6 +23,12 @@ const LABELS = {
     needed_next: "Needed next 30 min", logged_in: "Logged in", staffing_plan: "Staffing plan",
     date: "Date", week: "Week", shrinkage: "Shrinkage %", show: "Show",
     agents_needed: "Agents needed", positions: "Positions after shrinkage", no_plan: "No plan",
+    rec_pause: "Pause recording (card capture)", rec_resume: "Resume recording",
+    rec_paused: "Recording paused", rec_intent: "Will be paused when recording starts",
+    rec_not_recording: "This call is not being recorded",
+    rec_403: "Not allowed for this call", rec_404: "Call or recording not found",
+    rec_409: "The call is not in a state that allows this",
+    rec_502: "The PBX refused", rec_503: "Recording service unavailable",
   },
   zh: {
     token: "访问令牌", save: "保存", signout: "清除令牌", lang: "English",
@@ -43,6 +49,12 @@ const LABELS = {
     needed_next: "未来30分钟需坐席", logged_in: "已签入", staffing_plan: "排班需求",
     date: "日期", week: "整周", shrinkage: "损耗率 %", show: "显示",
     agents_needed: "所需坐席", positions: "排班人数（含损耗）", no_plan: "无排班数据",
+    rec_pause: "暂停录音（卡号采集）", rec_resume: "恢复录音",
+    rec_paused: "录音已暂停", rec_intent: "录音开始时将保持暂停",
+    rec_not_recording: "本通话当前未录音",
+    rec_403: "无权操作此通话", rec_404: "找不到该通话或录音",
+    rec_409: "通话当前状态不允许此操作",
+    rec_502: "交换机拒绝执行", rec_503: "录音服务不可用",
   },
 };
 
@@ -99,8 +111,19 @@ const Hotline = {
     });
     if (response.status === 401) this.forgetToken();
     const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!response.ok) throw new Error((data && data.detail) || response.statusText);
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (parseError) {
+      if (response.ok) throw parseError;
+    }
+    if (!response.ok) {
+      const detail = data && data.detail;
+      const error = new Error(
+        typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return data;
   },
   header(title) {
