@@ -117,11 +117,14 @@ class AcdService:
 
     # --- life cycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, resync: bool = True) -> None:
         """Consume PBX events; rebuild from Asterisk now if it is reachable (otherwise the AMI
-        ``on_connect`` hook calls ``resync`` once it is)."""
+        ``on_connect`` hook calls ``resync`` once it is). ``resync=False`` when that hook is
+        wired and AMI is started afterwards: the first connect then rebuilds, once."""
         self._consumer = asyncio.create_task(self._consume(), name="acd-events")
         self._saver = asyncio.create_task(self._save_agents(), name="acd-agent-store")
+        if not resync:
+            return
         try:
             await self.resync()
         except PbxError as exc:

@@ -4,7 +4,7 @@ API's errors (``UnknownTarget`` → 404, ``ControlRejected`` → 409)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import AcdRequestRejected, AcdService
@@ -71,33 +71,24 @@ class AcdAgentControl:
         if agent_id not in self._acd.engine.agent_config:
             raise UnknownTarget(f"no agent {agent_id!r}")
 
-    async def login(self, agent_id: str, device: str | None) -> None:
-        self._check(agent_id)
+    async def _request(self, agent_id: str, request: Callable[[], Awaitable[object]]) -> None:
+        self._check(agent_id)  # before the request is even built: unknown agents are a 404
         try:
-            await self._acd.login(agent_id, device)
+            await request()
         except AcdRequestRejected as exc:
             raise ControlRejected(str(exc)) from exc
+
+    async def login(self, agent_id: str, device: str | None) -> None:
+        await self._request(agent_id, lambda: self._acd.login(agent_id, device))
 
     async def logout(self, agent_id: str) -> None:
-        self._check(agent_id)
-        try:
-            await self._acd.logout(agent_id)
-        except AcdRequestRejected as exc:
-            raise ControlRejected(str(exc)) from exc
+        await self._request(agent_id, lambda: self._acd.logout(agent_id))
 
     async def pause(self, agent_id: str, reason: str) -> None:
-        self._check(agent_id)
-        try:
-            await self._acd.pause(agent_id, reason)
-        except AcdRequestRejected as exc:
-            raise ControlRejected(str(exc)) from exc
+        await self._request(agent_id, lambda: self._acd.pause(agent_id, reason))
 
     async def unpause(self, agent_id: str) -> None:
-        self._check(agent_id)
-        try:
-            await self._acd.unpause(agent_id)
-        except AcdRequestRejected as exc:
-            raise ControlRejected(str(exc)) from exc
+        await self._request(agent_id, lambda: self._acd.unpause(agent_id))
 
     async def set_disposition(
         self, agent_id: str, call_id: str, disposition: str, note: str

@@ -199,6 +199,11 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
             await stack.enter_async_context(
                 _running(engine.recordings.service.run(engine.bus), "recordings")
             )
+        if engine.acd is not None:
+            # Consuming before AMI connects; the AMI on_connect hook rebuilds its state from
+            # Asterisk on every connect, the first one included (so exactly once at start-up).
+            await engine.acd.start(resync=False)
+            stack.push_async_callback(engine.acd.stop)
         # The engine comes up even while the PBX is down or restarting: FastAGI serves, /readyz
         # says not ready, and AMI keeps reconnecting in the background.
         await engine.ami.start(wait=False)
@@ -210,9 +215,6 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
                 "AMI not connected yet; retrying in the background",
                 extra={"ami": f"{settings.ami.host}:{settings.ami.port}"},
             )
-        if engine.acd is not None:
-            await engine.acd.start()  # rebuilds from Asterisk now, or on AMI connect
-            stack.push_async_callback(engine.acd.stop)
         if engine.ivr is not None:
             stack.push_async_callback(engine.ivr.webhooks.aclose)
             await stack.enter_async_context(_watching_config(engine.ivr, settings))
