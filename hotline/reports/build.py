@@ -26,8 +26,8 @@ from hotline.reports.queries import (
     agent_spans,
     queue_slots,
 )
-from hotline.storage.call_records import SLOT_S
 from hotline.storage.db import Database
+from hotline.storage.record_ops import SLOT_S
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,18 @@
 """SQL aggregation for reports: additive sums per (key, 15-minute UTC slot), on SQLite and
-PostgreSQL.
+PostgreSQL, over call legs (``models.CallLeg``: one per visit of a call to a queue).
 
 Everything returned is a count, a sum or a max, so slots roll up into any local period
-(``buckets``) without going back to the rows. Attribution follows live statistics: a call is
+(``buckets``) without going back to the rows. Attribution follows live statistics: a leg is
 *offered* in the slot it entered the queue, and *answered / abandoned / overflowed* in the slot
-it left the queue (``left_queue_at``); an agent's calls count where they were answered.
+it left the queue (``left_queue_at``); an agent's calls count where they were answered. A call
+that overflows from queue A into queue B is offered and overflowed in A, and offered (then
+answered, abandoned...) in B: two legs.
 
-How it stays fast: every call stores the slot of those timestamps (``enter_slot``,
+How it stays fast: every leg stores the slot of those timestamps (``enter_slot``,
 ``leave_slot``, ``answer_slot``), and one query walks the covering index
-``ix_calls_report_queues`` in (enter_slot, queue, leave_slot) order, so the database groups as
-it reads (no sort, no table lookups) and both sides of a call come from one scan. A second,
-small query adds the calls that left in range but entered outside it. Bounds that are not on a
+``ix_call_legs_report_queues`` in (enter_slot, queue, leave_slot) order, so the database groups
+as it reads (no sort, no table lookups) and both sides of a leg come from one scan. A second,
+small query adds the legs that left in range but entered outside it. Bounds that are not on a
 slot boundary are exact too: only rows in the first or last slot compare the timestamps.
 """
 
@@ -25,8 +27,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
 
-from hotline.storage.call_records import slot_of
-from hotline.storage.models import CROSSING_CALLS, AgentInterval, Call
+from hotline.storage.models import CROSSING_LEGS, AgentInterval, CallLeg
+from hotline.storage.record_ops import slot_of
 
 ABANDONS = ("abandoned", "short_abandon")
 EXITS = ("overflow", "transferred")  # left the queue for another target
@@ -97,7 +99,7 @@ def _answered_figures(left: Any, threshold_s: float) -> list[Any]:
     """Over answered calls (``left``: the calls of the row that left in range, None: all):
     left, answered (the same), answered_within_t, answered_wait_s, longest_wait_s, handled, talk_s,
     hold_s, wrap_up_s."""
-    c = Call
+    c = CallLeg
     talked = c.talk_s.is_not(None)
     return [
         _count(left),
@@ -115,7 +117,7 @@ def _answered_figures(left: Any, threshold_s: float) -> list[Any]:
 def _unanswered_figures(left: Any, threshold_s: float, short_abandon_s: float) -> list[Any]:
     """Over calls not answered: left, longest_wait_s, short_abandoned, abandoned,
     abandoned_within_t, overflowed, overflowed_within_t."""
-    c = Call
+    c = CallLeg
     wait = func.coalesce(c.wait_s, 0.0)
     abandoned = c.outcome.in_(ABANDONS)
     exited = c.outcome.in_(EXITS)
@@ -132,8 +134,8 @@ def _unanswered_figures(left: Any, threshold_s: float, short_abandon_s: float) -
 
 
 def _all_figures(left: Any, threshold_s: float, short_abandon_s: float) -> list[Any]:
-    """QUEUE_FIGURES[1:] over any calls (the few that left in range but entered outside it)."""
-    c = Call
+    """QUEUE_FIGURES[1:] over any legs (the few that left in range but entered outside it)."""
+    c = CallLeg
     answered = c.answer_slot.is_not(None)
     wait = func.coalesce(c.wait_s, 0.0)
     abandoned = c.outcome.in_(ABANDONS)
@@ -191,16 +193,16 @@ async def queue_slots(
     queues: list[str] | None = None,
 ) -> dict[tuple[int, str], QueueSums]:
     """(slot, queue) → QUEUE_FIGURES, for every slot where a call entered or left a queue."""
-    c = Call
+    c = CallLeg
     span = SlotRange.of(start, end)
     entered = span.edges(c.enter_slot, c.enqueued_at)
     left = span.edges(c.leave_slot, c.left_queue_at)
     first, last = span.first, span.last
-    keep = [c.queue.is_not(None)] + ([c.queue.in_(queues)] if queues else [])
+    keep = [c.queue.in_(queues)] if queues else []
     key_columns = (c.enter_slot, c.queue, c.leave_slot)
     sums: dict[tuple[int, str], QueueSums] = {}
 
-    # Calls that entered in the slot range, answered ones apart (fewer conditions per row),
+    # Legs that entered in the slot range, answered ones apart (fewer conditions per row),
     # each grouped in index order. A row's exit figures count only if its leave_slot is in
     # range. The loops are written out: they run once per group (~100,000 in a month).
     answered = (
@@ -266,14 +268,14 @@ async def queue_slots(
             t[8] += overflowed
             t[9] += overflowed_within
 
-    # Left in range, entered outside it (or never, as far as the record knows): a few rows,
-    # found through the partial index of calls whose two slots differ.
+    # Left in range, entered outside it: a few rows, found through the partial index of legs
+    # whose two slots differ.
     late = (
         select(c.leave_slot, c.queue, *_all_figures(left, threshold_s, short_abandon_s))
         .where(
             span.slots(c.leave_slot),
-            text(CROSSING_CALLS),
-            or_(c.enter_slot.is_(None), c.enter_slot < first, c.enter_slot > last),
+            text(CROSSING_LEGS),
+            or_(c.enter_slot < first, c.enter_slot > last),
             *keep,
         )
         .group_by(c.leave_slot, c.queue)
@@ -290,8 +292,9 @@ async def agent_slots(
     end: datetime,
     agents: list[str] | None = None,
 ) -> dict[tuple[int, str], AgentSums]:
-    """(slot answered, agent) → AGENT_FIGURES, grouped in ``ix_calls_report_agents`` order."""
-    c = Call
+    """(slot answered, agent) → AGENT_FIGURES over the legs agents answered, grouped in
+    ``ix_call_legs_report_agents`` order."""
+    c = CallLeg
     span = SlotRange.of(start, end)
     edge = span.edges(c.answer_slot, c.answered_at)
     handled = c.talk_s.is_not(None)

@@ -14,17 +14,20 @@ from typing import Any
 
 import orjson
 
-from hotline.storage.call_records import (
+from hotline.storage.event_store import StoredEvent
+from hotline.storage.record_ops import (
     CALL_DATETIME_COLUMNS,
     CallPatch,
     CloseIntervals,
     IntervalCategory,
+    LegPatch,
     OpenInterval,
+    OpenLeg,
     RecordOp,
 )
-from hotline.storage.event_store import StoredEvent
 
-VERSION = 1
+VERSION = 2  # 2: legs (``leg`` and ``legpatch`` operations)
+READABLE = (1, 2)  # a version-1 line has no leg operations: still valid
 
 
 class BatchDecodeError(ValueError):
@@ -53,6 +56,27 @@ def _event(e: StoredEvent) -> dict[str, Any]:
 def _op(op: RecordOp) -> dict[str, Any]:
     if isinstance(op, CallPatch):
         return {"op": "call", "id": op.call_id, "set": dict(op.values), "def": dict(op.defaults)}
+    if isinstance(op, OpenLeg):
+        return {
+            "op": "leg",
+            "leg": op.leg_id,
+            "id": op.call_id,
+            "queue": op.queue,
+            "at": op.enqueued_at,
+            "set": dict(op.values),
+            "resync": op.resync,
+        }
+    if isinstance(op, LegPatch):
+        return {
+            "op": "legpatch",
+            "leg": op.leg_id,
+            "id": op.call_id,
+            "at": op.at,
+            "set": dict(op.values),
+            "def": dict(op.defaults),
+            "agent": op.agent_id,
+            "sum_hold": op.sum_hold,
+        }
     if isinstance(op, OpenInterval):
         return {
             "op": "open",
@@ -93,6 +117,20 @@ def _decode_op(raw: Mapping[str, Any]) -> RecordOp:
     kind = raw["op"]
     if kind == "call":
         return CallPatch(raw["id"], _columns(raw["set"]), _columns(raw["def"]))
+    if kind == "leg":
+        return OpenLeg(
+            raw["leg"], raw["id"], raw["queue"], _dt(raw["at"]), raw["set"], bool(raw["resync"])
+        )
+    if kind == "legpatch":
+        return LegPatch(
+            raw["id"],
+            raw["leg"],
+            _dt(raw["at"]),
+            _columns(raw["set"]),
+            _columns(raw["def"]),
+            raw["agent"],
+            bool(raw["sum_hold"]),
+        )
     category = IntervalCategory(raw["cat"])
     if kind == "open":
         return OpenInterval(
@@ -106,7 +144,7 @@ def _decode_op(raw: Mapping[str, Any]) -> RecordOp:
 def decode(line: bytes) -> Batch:
     try:
         raw = orjson.loads(line)
-        if raw.get("v") != VERSION:
+        if raw.get("v") not in READABLE:
             raise BatchDecodeError(f"unknown spool version {raw.get('v')!r}")
         events = [
             StoredEvent(

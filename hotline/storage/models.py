@@ -100,22 +100,15 @@ class Event(Base):
     )
 
 
-# Column order of the report indexes (leading columns first); the migration spells them out.
-REPORT_QUEUE_COLUMNS = (
-    "enter_slot", "queue", "leave_slot", "answer_slot", "outcome", "wait_s", "talk_s", "hold_s",
-    "wrap_up_s",
-)  # fmt: skip
-REPORT_AGENT_COLUMNS = ("answer_slot", "agent_id", "talk_s", "hold_s", "wrap_up_s")
-# Calls that left the queue in another slot than they entered it (a few percent): the predicate
-# of a partial index, written the same way in the queries that use it.
-CROSSING_CALLS = "enter_slot IS NULL OR enter_slot <> leave_slot"
-
-
 class Call(Base):
     """One record per call, folded from its events (``hotline.storage.call_records``).
 
-    Durations are seconds. ``wait_s`` is the time in queue until answer, abandon or overflow;
-    ``outcome`` is one of ``call_records.Outcome``. Reports read this table, not the events.
+    Who called and what they did in the IVR, then their *last* queue visit (``queue``,
+    ``position``, ``enqueued_at``, ``answered_at``, ``left_queue_at``, ``agent_id``), and
+    durations in seconds summed over every visit (``wait_s``, ``talk_s``, ``hold_s``,
+    ``wrap_up_s``: the writer recomputes them from ``call_legs``). ``outcome`` (one of
+    ``call_records.Outcome``) is that of the last visit, or ``ivr_only`` / ``fallback``.
+    Reports read ``call_legs``, one row per visit.
     """
 
     __tablename__ = "calls"
@@ -145,30 +138,75 @@ class Call(Base):
     disposition: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
     ended_by: Mapped[str | None] = mapped_column(String(16))  # caller | agent | system
+
+    __table_args__ = (Index("ix_calls_started_at", "started_at"),)
+
+
+# Column order of the report indexes (leading columns first); the migration spells them out.
+REPORT_QUEUE_COLUMNS = (
+    "enter_slot", "queue", "leave_slot", "answer_slot", "outcome", "wait_s", "talk_s", "hold_s",
+    "wrap_up_s",
+)  # fmt: skip
+REPORT_AGENT_COLUMNS = ("answer_slot", "agent_id", "talk_s", "hold_s", "wrap_up_s")
+# Legs that left the queue in another slot than they entered it (a few percent): the predicate
+# of a partial index, written the same way in the queries that use it.
+CROSSING_LEGS = "enter_slot <> leave_slot"
+
+
+class CallLeg(Base):
+    """One visit of a call to a queue, from ``call.queued`` until it is answered (then on to the
+    end of its talk and wrap-up), abandoned, overflowed or transferred away. Queue and agent
+    reports read this table: a call that overflows from one queue into another is offered in
+    both, as live statistics count it.
+
+    ``leg_id`` is the uid of the ``call.queued`` event that opened it (``legacy-<call id>`` for
+    calls stored before legs existed): replays insert it once. Durations are seconds; ``wait_s``
+    is the time in this queue, ``outcome`` one of ``call_records.Outcome`` (queued while it
+    waits).
+    """
+
+    __tablename__ = "call_legs"
+
+    leg_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int | None] = mapped_column(Integer)
+    predicted_wait_s: Mapped[float | None] = mapped_column(Float)
+    enqueued_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    left_queue_at: Mapped[datetime | None]
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    wrap_up_s: Mapped[float | None] = mapped_column(Float)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
     # 15-minute UTC slots (floor(epoch / 900)) of enqueued_at, left_queue_at and answered_at,
-    # written with them (``call_records.with_slots``): reports group these integers.
-    enter_slot: Mapped[int | None] = mapped_column(Integer)
+    # written with them (``record_ops.slots``): reports group these integers.
+    enter_slot: Mapped[int] = mapped_column(Integer)
     leave_slot: Mapped[int | None] = mapped_column(Integer)
     answer_slot: Mapped[int | None] = mapped_column(Integer)
 
-    # Queue reports scan calls by the slot they entered the queue (offered there; answered,
+    # Queue reports scan legs by the slot they entered the queue (offered there; answered,
     # abandoned, overflowed in the slot they left it, as live statistics count them), in the
-    # order of ``ix_calls_report_queues``: it holds every column they read, so the database
-    # groups while it walks the index (no table lookups, no sort). ``ix_calls_crossing``
-    # finds the calls that left in range but entered outside it. Agent reports walk
-    # ``ix_calls_report_agents`` likewise. Calls that never queued are found by started_at.
+    # order of ``ix_call_legs_report_queues``: it holds every column they read, so the
+    # database groups while it walks the index (no table lookups, no sort).
+    # ``ix_call_legs_crossing`` finds the legs that left in range but entered outside it.
+    # Agent reports walk ``ix_call_legs_report_agents`` likewise. The writer finds a call's
+    # legs (latest first, totals) through ``ix_call_legs_call_id_enqueued_at``.
     __table_args__ = (
-        Index("ix_calls_report_queues", *REPORT_QUEUE_COLUMNS),
+        Index("ix_call_legs_report_queues", *REPORT_QUEUE_COLUMNS),
         Index(
-            "ix_calls_crossing",
+            "ix_call_legs_crossing",
             "leave_slot",
             "enter_slot",
             "queue",
-            sqlite_where=text(CROSSING_CALLS),
-            postgresql_where=text(CROSSING_CALLS),
+            sqlite_where=text(CROSSING_LEGS),
+            postgresql_where=text(CROSSING_LEGS),
         ),
-        Index("ix_calls_report_agents", *REPORT_AGENT_COLUMNS),
-        Index("ix_calls_started_at", "started_at"),
+        Index("ix_call_legs_report_agents", *REPORT_AGENT_COLUMNS),
+        Index("ix_call_legs_call_id_enqueued_at", "call_id", "enqueued_at"),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cti.events import DomainEvent, EventKind
 from hotline.storage.batch_codec import Batch, decode, encode
@@ -10,7 +12,9 @@ from hotline.storage.call_records import (
     CallPatch,
     CloseIntervals,
     IntervalCategory,
+    LegPatch,
     OpenInterval,
+    OpenLeg,
     RecordFolder,
     merge_patches,
 )
@@ -25,16 +29,63 @@ def fold(events: list[DomainEvent], short_abandon_s: float = 5.0) -> list[object
     return list(folder.fold_many([to_stored(e) for e in events]))
 
 
-def record(events: list[DomainEvent], call_id: str) -> dict[str, object]:
-    """The call record the patches build, as a database would (COALESCE for defaults)."""
-    row: dict[str, object] = {}
-    for patch in (op for op in fold(events) if isinstance(op, CallPatch)):
-        assert patch.call_id == call_id
-        row.update(patch.values)
-        for key, value in patch.defaults.items():
-            if row.get(key) is None:
-                row[key] = value
-    return row
+Row = dict[str, Any]
+
+
+def _patch(row: Row, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    row.update(values)
+    for key, value in defaults.items():
+        if row.get(key) is None:
+            row[key] = value
+
+
+def apply(ops: list[object]) -> tuple[dict[str, Row], dict[str, Row]]:
+    """Calls and legs as the writer would leave them (``record_sql``), without slots: COALESCE
+    for defaults, a patch without leg id goes to the call's latest leg entered by then, and a
+    call's durations are the sums over its legs."""
+    calls: dict[str, Row] = {}
+    legs: dict[str, Row] = {}
+    for op in ops:
+        if isinstance(op, CallPatch):
+            _patch(calls.setdefault(op.call_id, {}), op.values, op.defaults)
+        elif isinstance(op, OpenLeg):
+            row = {"call_id": op.call_id, "queue": op.queue, "enqueued_at": op.enqueued_at}
+            legs.setdefault(op.leg_id, row | {"outcome": "queued", **op.values})
+        elif isinstance(op, LegPatch):
+            assert not op.sum_hold  # needs the stored events: tested on a database
+            leg_id = op.leg_id
+            if leg_id is None:
+                mine = [
+                    (row["enqueued_at"], key)
+                    for key, row in legs.items()
+                    if row["call_id"] == op.call_id
+                    and row["enqueued_at"] <= op.at
+                    and (op.agent_id is None or row.get("agent_id") == op.agent_id)
+                ]
+                leg_id = max(mine)[1] if mine else None
+            if leg_id is not None:
+                _patch(legs[leg_id], op.values, op.defaults)
+    for call_id, call in calls.items():
+        mine = [row for row in legs.values() if row["call_id"] == call_id]
+        if mine:
+            for column in ("wait_s", "talk_s", "hold_s", "wrap_up_s"):
+                given = [row[column] for row in mine if row.get(column) is not None]
+                call[column] = sum(given) if given else None
+    return calls, legs
+
+
+def record(events: list[DomainEvent], call_id: str) -> Row:
+    """The call record the operations build; columns still NULL left out."""
+    calls, _ = apply(fold(events))
+    assert set(calls) == {call_id}
+    return {k: v for k, v in calls[call_id].items() if v is not None}
+
+
+def legs_of(events: list[DomainEvent], folder: RecordFolder | None = None) -> list[Row]:
+    """The legs the operations build, in the order they entered a queue."""
+    folder = folder or RecordFolder()
+    _, legs = apply(list(folder.fold_many([to_stored(e) for e in events])))
+    return sorted(legs.values(), key=lambda row: row["enqueued_at"])
 
 
 def test_answered_call_record() -> None:

@@ -23,9 +23,9 @@ The morning (T = 20 s, short abandons < 5 s), waits in seconds:
     c11  cards  09:22:00  09:22:25  overflowed → voicemail             25
     c12  loans  09:31:00  09:31:08  answered (within T)                 8   30    0  C
 
-The agreement test overflows c6 to voicemail instead (and loans answers another caller, c6b,
-the same way): with the requeue, reports lose c6's cards leg (offered and overflow), a known
-bug of the one-record-per-call event log, kept as a strict xfail below until it is fixed.
+c6 is one call with two legs (``call_legs``): offered and overflowed in cards, offered and
+answered in loans, in reports as in live statistics. The first test overflows c6 to voicemail
+instead (and loans answers another caller, c6b, the same way): the same figures, one leg each.
 """
 
 from __future__ import annotations
@@ -352,11 +352,6 @@ async def test_live_and_reports_agree_to_the_call(db: Database, tmp_path: Path) 
     await agree(db, tmp_path, morning(requeue=False))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the event log keeps one record per call: an overflow into another queue overwrites "
-    "the first queue's leg, so reports lose its offered call and its overflow (live counts both)",
-)
 async def test_overflow_into_another_queue_counts_in_both_queues(
     db: Database, tmp_path: Path
 ) -> None:

@@ -282,12 +282,10 @@ async def test_bounds_inside_a_slot(db: Database) -> None:
 
 
 def test_slot_of_is_exact_at_a_boundary() -> None:
-    from hotline.storage.call_records import CallPatch, slot_of, with_slots
+    from hotline.storage.record_ops import slot_of, slots
 
     edge = datetime(2025, 3, 11, 14, 15, tzinfo=UTC)
     just_before = edge - timedelta(microseconds=278)
     assert slot_of(edge) == slot_of(just_before) + 1 == int(edge.timestamp()) // 900
-    patch = with_slots(CallPatch("c", {"enqueued_at": just_before, "left_queue_at": edge}))
-    assert patch.values["enter_slot"] == slot_of(just_before)
-    assert patch.values["leave_slot"] == slot_of(edge)
-    assert "answer_slot" not in patch.values
+    columns = slots({"enqueued_at": just_before, "left_queue_at": edge, "wait_s": 1.0})
+    assert columns == {"enter_slot": slot_of(just_before), "leave_slot": slot_of(edge)}
