@@ -36,7 +36,7 @@ class PeriodStats:
     overflowed: int
     service_level: float | None
     asa_s: float | None  # average speed of answer: mean wait of answered calls
-    aht_s: float | None  # average handle time: (talk + wrap-up) ÷ completed calls
+    aht_s: float | None  # average handle time: (talk + hold + wrap-up) ÷ completed calls
     abandon_rate: float | None  # abandoned ÷ (answered + abandoned)
     occupancy: float | None  # (on call + wrap-up) ÷ staffed time of the queue's agents
 
@@ -61,7 +61,7 @@ class StaffingNow:
     horizon_s: float
     offered: int  # calls that entered the queue within the window
     calls_per_hour: float
-    aht_s: float | None  # recent (talk + wrap-up) per completed call; else today's
+    aht_s: float | None  # recent (talk + hold + wrap-up) per completed call; else today's
     traffic: float | None  # Erlang: λ·AHT
     needed: int | None  # Erlang C, against the queue's service-level target
     logged_in: int

@@ -41,8 +41,9 @@ class Counters:
     overflowed: int = 0
     overflowed_within_t: int = 0
     answered_wait_s: float = 0.0
-    completed: int = 0
-    talk_s: float = 0.0
+    completed: int = 0  # talks ended: completed, or blind-transferred by the agent
+    talk_s: float = 0.0  # without hold (the ACD's talk_s excludes it)
+    hold_s: float = 0.0  # summed from call.unheld
     wrap_s: float = 0.0
     busy_s: float = 0.0  # agents on a call or in wrap-up
     staffed_s: float = 0.0  # agents logged in and not paused

@@ -4,9 +4,9 @@ Invariants:
 - the pace is the recent one: λ = calls offered to the queue (entered it) in the last
   ``WINDOW_S`` seconds ÷ the time observed, which is the window, or less just after start-up
   but never under ``MIN_OBSERVED_S`` (one call in the first seconds is not a storm);
-- the handle time is the recent one too: (talk + wrap-up) ÷ calls completed in the same window,
-  else today's AHT, else unknown; with calls arriving and no handle time known, ``needed`` is
-  None rather than a guess;
+- the handle time is the recent one too: (talk + hold + wrap-up) ÷ calls completed in the same
+  window, else today's AHT, else unknown; with calls arriving and no handle time known,
+  ``needed`` is None rather than a guess;
 - A = λ·AHT Erlang and N is the smallest agent count meeting the queue's own service-level
   target by Erlang C (``staffing.plan.agents_needed_now``); a target of 100 % has no such N
   (Erlang C never reaches it), so ``needed`` is None there as well.

@@ -11,6 +11,14 @@ Invariants:
 - agents' states are taken from ``agent.*`` events and also inferred from call events (offered
   → reserved, answered → on_call, completed → wrap_up), so statistics hold when a publisher
   emits only one of the two;
+- a call is counted once per queue visit, as the event log's legs (``call_legs``) store it: a
+  call overflowed or transferred into another queue is offered in both; one that leaves a
+  queue for another target before an answer (overflow, transfer, or queued elsewhere without
+  either event) counts as overflowed there; an answered call's talk ends once, at
+  ``call.completed`` or, failing that, when its agent's transfer queues it again; a
+  ``resync`` ``call.queued`` (the ACD rebuilt a waiting call) is not offered again;
+- AHT is (talk + hold + wrap-up) ÷ talks ended: ``talk_s`` excludes hold, which is summed from
+  ``call.unheld`` (its ``hold_s``, else measured from ``call.held``);
 - occupancy accrues agent time at each state change and at period boundaries, so an agent on
   a call across 10:15 counts in both intervals for the part in each;
 - the recent pace (calls offered, handle time) slides over the last 30 minutes on the
@@ -74,7 +82,7 @@ class _Queue:
     ewt_s: float | None = None
     recent_offered: RecentWindow = field(default_factory=RecentWindow)
     recent_completed: RecentWindow = field(default_factory=RecentWindow)
-    recent_handle_s: RecentWindow = field(default_factory=RecentWindow)  # talk and wrap-up
+    recent_handle_s: RecentWindow = field(default_factory=RecentWindow)  # talk, hold, wrap-up
 
     def prune_recent(self, now: float) -> bool:
         windows = (self.recent_offered, self.recent_completed, self.recent_handle_s)
@@ -106,6 +114,9 @@ class _Call:
     queued_ts: datetime | None = None
     queued_mono: float | None = None
     answered_mono: float | None = None
+    talk_ended: bool = False  # completed (or requeued) since the last answer
+    held_mono: float | None = None
+    hold_s: float = 0.0  # held since the last answer
     info: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
 
@@ -223,14 +234,22 @@ class LiveStats:
         if call is None or event.queue is None:
             return
         self._learn(call, event.data)
-        self._leave_queue(call)  # a transfer or overflow into another queue
+        resync = event.data.get("resync") is True
+        if resync and call.queue == event.queue and call.call_id in self._queue(call.queue).waiting:
+            return  # the ACD rebuilt a call it had already queued: offered once
+        if call.state in ("connected", "held") and not call.talk_ended:
+            # Requeued by its agent's transfer before (or without) call.completed.
+            self._end_talk(call, event, {})
+        self._exit(call, event)  # queued elsewhere with no exit event: it left all the same
         queue = self._queue(event.queue)
         if "product" not in call.info and queue.definition.product:
             # Publishers do not name the product today: the queue's is what the agent needs.
             call.info["product"] = queue.definition.product
         call.queue, call.state, call.agent_id = event.queue, "waiting", None
         call.queued_ts, call.queued_mono = event.ts, event.mono
-        queue.waiting[call.call_id] = event.mono
+        if resync:
+            call.queued_mono = event.mono - (_num(event.data, "wait_s") or 0.0)
+        queue.waiting[call.call_id] = call.queued_mono
         ewt = _num(event.data, "ewt_s")
         if ewt is not None:
             queue.ewt_s = ewt
@@ -281,6 +300,7 @@ class LiveStats:
             return
         queue = self._leave_queue(call)
         call.state, call.answered_mono = "connected", event.mono
+        call.talk_ended, call.held_mono, call.hold_s = False, None, 0.0
         call.agent_id = event.agent_id or call.agent_id
         if queue is not None:
             wait = self._waited(call, event)
@@ -299,22 +319,36 @@ class LiveStats:
         call = self._call(event)
         if call is None:
             return
-        talk = _num(event.data, "talk_s")
-        if talk is None:
-            talk = event.mono - call.answered_mono if call.answered_mono is not None else 0.0
-        if call.queue is not None:
-            queue = self._queue(call.queue)
-            for counters in (queue.interval, queue.today):
-                counters.completed += 1
-                counters.talk_s += talk
-            queue.recent_completed.add(event.mono)
-            queue.recent_handle_s.add(event.mono, talk)
+        if not call.talk_ended and call.state != "waiting":
+            self._end_talk(call, event, event.data)  # once: not after a requeue ended it
         agent_id = event.agent_id or call.agent_id
         if agent_id is not None:
             agent = self._agent(agent_id, event)
             if agent.state == "on_call":
                 self._set_state(agent, "wrap_up", None, event)
         call.state = "completed"
+
+    def _end_talk(self, call: _Call, event: DomainEvent, data: Mapping[str, Scalar]) -> None:
+        """The agent's talk is over: one call completed in its queue, with its talk (given,
+        else measured without the holds) and the hold not yet counted when the publisher
+        totals it (``call.completed``'s ``hold_s``)."""
+        call.talk_ended = True
+        talk = _num(data, "talk_s")
+        if talk is None:
+            measured = event.mono - call.answered_mono if call.answered_mono is not None else 0.0
+            talk = max(measured - call.hold_s, 0.0)
+        total_hold = _num(data, "hold_s")
+        extra_hold = max(total_hold - call.hold_s, 0.0) if total_hold is not None else 0.0
+        call.hold_s += extra_hold
+        if call.queue is None:
+            return
+        queue = self._queue(call.queue)
+        for counters in (queue.interval, queue.today):
+            counters.completed += 1
+            counters.talk_s += talk
+            counters.hold_s += extra_hold
+        queue.recent_completed.add(event.mono)
+        queue.recent_handle_s.add(event.mono, talk + extra_hold)
 
     def _on_abandoned(self, event: DomainEvent) -> None:
         call = self._call(event)
@@ -340,13 +374,28 @@ class LiveStats:
         call = self._call(event)
         if call is None:
             return
+        self._exit(call, event)
+        call.state, call.queue = "overflowed", None
+
+    def _exit(self, call: _Call, event: DomainEvent) -> None:
+        """Left its queue unanswered for another target: overflowed there."""
         queue = self._leave_queue(call)
         if queue is not None:
             within = self._waited(call, event) <= self._threshold(queue)
             for counters in (queue.interval, queue.today):
                 counters.overflowed += 1
                 counters.overflowed_within_t += within
-        call.state, call.queue = "overflowed", None
+
+    def _on_transferred(self, event: DomainEvent) -> None:
+        call = self._call(event)
+        if call is None:
+            return
+        self._learn(call, event.data)
+        if call.queue is not None and call.call_id in self._queue(call.queue).waiting:
+            self._exit(call, event)  # sent elsewhere before an answer
+            call.state, call.queue = "transferred", None
+        # After an answer (the agent's blind transfer) the talk ends at the call.completed
+        # that follows, or when the call is queued again.
 
     def _on_fallback(self, event: DomainEvent) -> None:
         call = self._call(event)
@@ -356,8 +405,28 @@ class LiveStats:
 
     def _on_hold(self, event: DomainEvent) -> None:
         call = self._call(event)
-        if call is not None and call.state in ("connected", "held"):
-            call.state = "held" if event.kind == K.CALL_HELD else "connected"
+        if call is None:
+            return
+        if event.kind == K.CALL_HELD:
+            if call.held_mono is None:
+                call.held_mono = event.mono
+            if call.state == "connected":
+                call.state = "held"
+            return
+        hold = _num(event.data, "hold_s")
+        if hold is None:
+            hold = max(event.mono - call.held_mono, 0.0) if call.held_mono is not None else 0.0
+        call.held_mono = None
+        if call.state == "held":
+            call.state = "connected"
+        if call.talk_ended:
+            return  # after the talk's end: not part of a handled call's time
+        call.hold_s += hold
+        if call.queue is not None and hold:
+            queue = self._queue(call.queue)
+            for counters in (queue.interval, queue.today):
+                counters.hold_s += hold
+            queue.recent_handle_s.add(event.mono, hold)
 
     def _on_ended(self, event: DomainEvent) -> None:
         call = self._call(event)
@@ -546,7 +615,7 @@ class LiveStats:
             overflowed=c.overflowed,
             service_level=_rounded(service_level(self.settings.sl_formula, c.sl_counts())),
             asa_s=_ratio(c.answered_wait_s, c.answered),
-            aht_s=_ratio(c.talk_s + c.wrap_s, c.completed),
+            aht_s=_ratio(c.talk_s + c.hold_s + c.wrap_s, c.completed),
             abandon_rate=_ratio(c.abandoned, c.answered + c.abandoned),
             occupancy=_ratio(c.busy_s + pending_busy, c.staffed_s + pending_staffed),
         )
@@ -629,7 +698,7 @@ def _agent_counts(agents: Iterable[_Agent]) -> AgentCounts:
 _HANDLERS: dict[EventKind, Callable[[LiveStats, DomainEvent], None]] = {
     K.CALL_STARTED: LiveStats._on_call_info,
     K.IVR_ENDED: LiveStats._on_call_info,
-    K.CALL_TRANSFERRED: LiveStats._on_call_info,
+    K.CALL_TRANSFERRED: LiveStats._on_transferred,
     K.CALL_QUEUED: LiveStats._on_queued,
     K.CALL_OFFERED: LiveStats._on_offered,
     K.CALL_RING_NO_ANSWER: LiveStats._on_ring_no_answer,

@@ -230,3 +230,71 @@ def test_codec_round_trip() -> None:
     batch = decode(encode(Batch(stored, ops)))
     assert list(batch.events) == stored
     assert list(batch.ops) == ops
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def call_ev(kind: EventKind, seconds: float, **fields: Any) -> DomainEvent:
+    data = fields.pop("data", {})
+    return DomainEvent(kind, "x", ts=at(seconds), data=data, **fields)
+
+
+def leg_view(leg: Row) -> tuple[object, ...]:
+    return tuple(leg.get(k) for k in ("queue", "outcome", "wait_s", "agent_id", "talk_s", "hold_s"))
+
+
+def test_overflow_into_another_queue_opens_a_second_leg() -> None:
+    events = [
+        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
+        call_ev(EventKind.CALL_OVERFLOWED, 30, queue="cards",
+                data={"target": "loans", "target_kind": "queue", "wait_s": 30.0}),
+        call_ev(EventKind.CALL_QUEUED, 30, queue="loans"),
+        call_ev(EventKind.CALL_ANSWERED, 45, agent_id="C", queue="loans"),  # wait measured
+        call_ev(EventKind.CALL_COMPLETED, 135, agent_id="C", data={"talk_s": 90.0}),
+        call_ev(EventKind.CALL_ENDED, 135),
+    ]  # fmt: skip
+    assert [leg_view(leg) for leg in legs_of(events)] == [
+        ("cards", "overflow", 30.0, None, None, None),
+        ("loans", "answered", 15.0, "C", 90.0, 0.0),
+    ]
+    row = record(events, "x")
+    assert (row["queue"], row["outcome"], row["wait_s"], row["talk_s"]) == (
+        "loans", "answered", 45.0, 90.0
+    )  # fmt: skip
+
+
+def test_transfer_back_into_a_queue_after_an_answer() -> None:
+    events = [
+        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
+        call_ev(EventKind.CALL_ANSWERED, 10, agent_id="B", queue="cards", data={"wait_s": 10}),
+        call_ev(EventKind.CALL_HELD, 20, agent_id="B"),
+        call_ev(EventKind.CALL_UNHELD, 35, agent_id="B", data={"hold_s": 15.0}),
+        call_ev(EventKind.CALL_TRANSFERRED, 70, agent_id="B",
+                data={"target_kind": "queue", "target": "loans"}),
+        call_ev(EventKind.CALL_COMPLETED, 70, agent_id="B", data={"by": "transfer", "talk_s": 45}),
+        DomainEvent(EventKind.AGENT_STATE, None, "B", ts=at(70), data={"state": "wrap_up"}),
+        call_ev(EventKind.CALL_QUEUED, 70, queue="loans"),
+        DomainEvent(EventKind.AGENT_STATE, None, "B", ts=at(80), data={"state": "available"}),
+        call_ev(EventKind.CALL_ANSWERED, 100, agent_id="C", queue="loans", data={"wait_s": 30}),
+        call_ev(EventKind.CALL_COMPLETED, 150, agent_id="C", data={"talk_s": 50}),
+    ]  # fmt: skip
+    cards, loans = legs_of(events)
+    assert leg_view(cards) == ("cards", "answered", 10, "B", 45, 15.0)
+    assert cards["wrap_up_s"] == 10.0  # B's wrap-up, though the call moved on
+    assert leg_view(loans) == ("loans", "answered", 30, "C", 50, 0.0)
+    row = record(events, "x")
+    assert (row["agent_id"], row["talk_s"], row["hold_s"], row["wait_s"]) == ("C", 95, 15.0, 40)
+
+
+def test_queued_elsewhere_without_an_exit_event_leaves_the_first_queue() -> None:
+    events = [
+        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
+        call_ev(EventKind.CALL_QUEUED, 12, queue="loans"),
+        call_ev(EventKind.CALL_ENDED, 20),  # hung up waiting in loans, no abandon event
+    ]
+    assert [leg_view(leg) for leg in legs_of(events)] == [
+        ("cards", "transferred", 12.0, None, None, None),
+        ("loans", "abandoned", 8.0, None, None, None),
+    ]

@@ -262,3 +262,60 @@ def test_a_screen_pop_names_the_queues_product_when_no_publisher_did() -> None:
     stats.apply(ev(K.CALL_QUEUED, "09:01:05", call_id="c2", queue="lost"))
     view = stats.call_view("c2")
     assert view is not None and view.product == "cards"
+
+
+def fresh() -> tuple[LiveStats, FakeClock]:
+    clock = FakeClock("09:00:00")
+    settings = LiveSettings(short_abandon_s=5, sl_threshold_s=20)
+    queues = [QueueDefinition("cards"), QueueDefinition("loans")]
+    return LiveStats(settings, queues, clock=clock), clock
+
+
+def interval(stats: LiveStats, queue: str) -> Any:
+    view = stats.queue_stats(queue)
+    assert view is not None
+    return view.interval
+
+
+def test_hold_counts_in_handle_time() -> None:
+    stats, clock = fresh()
+    for event in [
+        ev(K.CALL_QUEUED, "09:00:00", call_id="h", queue="cards"),
+        ev(K.CALL_ANSWERED, "09:00:05", call_id="h", agent_id="A", data={"wait_s": 5}),
+        ev(K.CALL_HELD, "09:01:00", call_id="h", agent_id="A"),
+        ev(K.CALL_UNHELD, "09:01:30", call_id="h", agent_id="A", data={"hold_s": 30.0}),
+        ev(K.CALL_HELD, "09:02:00", call_id="h", agent_id="A"),
+        ev(K.CALL_UNHELD, "09:02:10", call_id="h", agent_id="A"),  # measured: 10 s
+        # talk measured without the holds: 09:00:05 → 09:03:05 is 180 s, 140 s of it talk
+        ev(K.CALL_COMPLETED, "09:03:05", call_id="h", agent_id="A"),
+    ]:
+        stats.apply(event)
+    clock.now = "09:05:00"
+    assert interval(stats, "cards").aht_s == 180.0  # (140 talk + 40 hold) / 1
+
+
+def test_requeue_and_resync_count_like_the_event_log() -> None:
+    stats, clock = fresh()
+    for event in [
+        # r1 is queued in loans while still waiting in cards: it left cards (overflowed there)
+        ev(K.CALL_QUEUED, "09:00:00", call_id="r1", queue="cards"),
+        ev(K.CALL_QUEUED, "09:00:30", call_id="r1", queue="loans"),
+        # the ACD rebuilds r1 after an AMI reconnect: not offered again
+        ev(K.CALL_QUEUED, "09:01:00", call_id="r1", queue="loans",
+           data={"resync": True, "wait_s": 30.0}),
+        ev(K.CALL_ANSWERED, "09:01:10", call_id="r1", agent_id="C", data={"wait_s": 40.0}),
+        # its agent transfers it into cards; the talk ends at call.completed, once
+        ev(K.CALL_TRANSFERRED, "09:02:10", call_id="r1", agent_id="C",
+           data={"target_kind": "queue", "target": "cards"}),
+        ev(K.CALL_QUEUED, "09:02:10", call_id="r1", queue="cards"),
+        ev(K.CALL_COMPLETED, "09:02:10", call_id="r1", agent_id="C", data={"talk_s": 60.0}),
+    ]:  # fmt: skip
+        stats.apply(event)
+    clock.now = "09:05:00"
+    cards, loans = interval(stats, "cards"), interval(stats, "loans")
+    assert (cards.offered, cards.overflowed, cards.answered) == (2, 1, 0)
+    assert (loans.offered, loans.answered, loans.overflowed) == (1, 1, 0)
+    # Requeued before call.completed came: the talk ended there (measured, 60 s), once.
+    assert loans.aht_s == 60.0
+    view = stats.queue_stats("cards")
+    assert view is not None and view.waiting == 1

@@ -23,6 +23,13 @@ The morning (T = 20 s, short abandons < 5 s), waits in seconds:
     c11  cards  09:22:00  09:22:25  overflowed → voicemail             25
     c12  loans  09:31:00  09:31:08  answered (within T)                 8   30    0  C
 
+Then, for the hold and the agent's blind transfer (``hold_and_transfer``), in the order the ACD
+publishes them (talk_s leaves the hold out; call.unheld carries it):
+
+    c13  cards  09:40:00  09:40:08  answered, on hold 09:41:00–09:41:40   8  140 (+40 hold) 20 A
+    c14  cards  09:45:00  09:45:10  answered, B blind-transfers to loans 10   60   10  B
+         loans  09:46:10  09:46:40  answered (the same call, a new leg)  30   50    5  C
+
 c6 is one call with two legs (``call_legs``): offered and overflowed in cards, offered and
 answered in loans, in reports as in live statistics. The first test overflows c6 to voicemail
 instead (and loans answers another caller, c6b, the same way): the same figures, one leg each.
@@ -204,6 +211,36 @@ def morning(*, requeue: bool = True) -> list[DomainEvent]:
     return sorted(events + tail, key=lambda e: e.ts)
 
 
+def hold_and_transfer() -> list[DomainEvent]:
+    events = [
+        queued("09:40:00", "c13", "cards"),
+        *offered("09:40:05", "c13", "cards", "A"),
+        ev(K.CALL_ANSWERED, "09:40:08", "c13", agent="A", queue="cards", wait_s=8.0),
+        state("09:40:08", "A", "on_call"),
+        ev(K.CALL_HELD, "09:41:00", "c13", agent="A", queue="cards"),
+        ev(K.CALL_UNHELD, "09:41:40", "c13", agent="A", queue="cards", hold_s=40.0),
+        ev(K.CALL_COMPLETED, "09:43:08", "c13", agent="A", queue="cards", by="caller",
+           talk_s=140.0),
+        ev(K.CALL_ENDED, "09:43:08", "c13", queue="cards"),
+        state("09:43:08", "A", "wrap_up"),
+        state("09:43:28", "A", "available"),
+        queued("09:45:00", "c14", "cards"),
+        *offered("09:45:05", "c14", "cards", "B"),
+        ev(K.CALL_ANSWERED, "09:45:10", "c14", agent="B", queue="cards", wait_s=10.0),
+        state("09:45:10", "B", "on_call"),
+        # The blind transfer: the agent's part ends, then the call waits in loans again.
+        ev(K.CALL_TRANSFERRED, "09:46:10", "c14", agent="B", queue="cards",
+           target_kind="queue", target="loans", attended=False),
+        ev(K.CALL_COMPLETED, "09:46:10", "c14", agent="B", queue="cards", by="transfer",
+           talk_s=60.0),
+        state("09:46:10", "B", "wrap_up"),
+        queued("09:46:10", "c14", "loans"),
+        state("09:46:20", "B", "available"),
+        *offered("09:46:35", "c14", "loans", "C"),
+    ]  # fmt: skip
+    return events + answered("c14", "loans", "C", "09:46:40", 30, 50, 5)
+
+
 @dataclass
 class Clock:
     now: datetime = field(default_factory=lambda: at("08:50:00"))
@@ -356,3 +393,15 @@ async def test_overflow_into_another_queue_counts_in_both_queues(
     db: Database, tmp_path: Path
 ) -> None:
     await agree(db, tmp_path, morning(requeue=True))
+
+
+async def test_hold_and_a_blind_transfer_back_into_a_queue(db: Database, tmp_path: Path) -> None:
+    events = sorted(morning(requeue=True) + hold_and_transfer(), key=lambda e: e.ts)
+    await agree(db, tmp_path, events)
+    reported = await report_figures(db, at("09:30:00"), at("10:00:00"), "15m")
+    cards = reported[(at("09:30:00").isoformat(), "cards")]
+    assert (cards["offered"], cards["answered"]) == (1, 1)
+    assert cards["aht_s"] == 200.0  # c13: 140 talk + 40 hold + 20 wrap-up
+    cards, loans = (reported[(at("09:45:00").isoformat(), q)] for q in QUEUES)
+    assert (cards["offered"], cards["answered"], cards["aht_s"]) == (1, 1, 70.0)  # 60 + 10
+    assert (loans["offered"], loans["answered"], loans["aht_s"]) == (1, 1, 55.0)  # 50 + 5
