@@ -28,9 +28,13 @@ from cti.ami.errors import AmiActionError, AmiError
 from cti.ami.messages import Event, Response
 from cti.variables import (
     HOTLINE_ACD_AGENT,
+    HOTLINE_ACD_AGENT_CHANNEL,
+    HOTLINE_ACD_CALL,
     HOTLINE_ACD_DECISION,
     HOTLINE_ACD_ENQUEUED,
     HOTLINE_AGENT_DEVICE,
+    HOTLINE_CONSULT_CHANNEL,
+    HOTLINE_CONSULT_DIAL,
     HOTLINE_IVR_DATA,
     HOTLINE_IVR_PATH,
     HOTLINE_LANGUAGE,
@@ -40,6 +44,7 @@ from cti.variables import (
     HOTLINE_RING_TIMEOUT,
     HOTLINE_SKILLS,
     USER_EVENT_ACD_AGENT_HANGUP,
+    USER_EVENT_ACD_CONSULT_ENDED,
     USER_EVENT_ACD_HOLD,
     USER_EVENT_ACD_NO_ANSWER,
     USER_EVENT_ACD_TIMEOUT,
@@ -50,6 +55,16 @@ log = logging.getLogger("acd.asterisk")
 HOLD_CONTEXT = "hotline-acd-hold"
 CONNECT_CONTEXT = "hotline-acd-connect"
 OVERFLOW_CONTEXT = "hotline-acd-overflow"
+# During a connected call (extensions_acd.conf): the caller on hold, the agent's side of a
+# hold, back together, the agent consulting someone, the caller handed to whom it consulted.
+ONHOLD_CONTEXT = "hotline-acd-onhold"
+AGENT_ONHOLD_CONTEXT = "hotline-acd-agent-onhold"
+RESUME_CONTEXT = "hotline-acd-resume"  # runs on the agent's channel
+AGENT_GONE_CONTEXT = "hotline-acd-agent-gone"
+CONSULT_CONTEXT = "hotline-acd-consult"
+TRANSFERRED_CONTEXT = "hotline-acd-transferred"
+# Where a caller talks with its agent: a connected call after a restart is found in these.
+_CONNECTED_CONTEXTS = frozenset({CONNECT_CONTEXT, ONHOLD_CONTEXT, AGENT_GONE_CONTEXT})
 AGENT_FAMILY = "hotline-acd/agents"
 # AMI events the service needs; everything else is never queued for it.
 EVENT_NAMES = frozenset({"UserEvent", "DialEnd", "Hangup", "DeviceStateChange"})
@@ -59,8 +74,10 @@ _USER_EVENTS = frozenset(
         USER_EVENT_ACD_NO_ANSWER,
         USER_EVENT_ACD_TIMEOUT,
         USER_EVENT_ACD_AGENT_HANGUP,
+        USER_EVENT_ACD_CONSULT_ENDED,
     }
 )
+_REDIRECT_TRIES = 20
 _SKILL_SEPARATORS = re.compile(r"[,+\s]+")
 
 
@@ -109,7 +126,18 @@ class OfferNotAnswered:
 
 @dataclass(frozen=True, slots=True)
 class ChannelGone:
+    call_id: str  # the channel's uniqueid (a call id when it is a caller's channel)
+    channel: str = ""  # its name: how an agent's channel on hold is known
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultEnded:
+    """The agent's consultation call ended (the consulted party hung up or never answered):
+    the agent is back on the held line."""
+
     call_id: str
+    dial_status: str
+    agent_channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +166,7 @@ PbxEvent = (
     | OfferAnswered
     | OfferNotAnswered
     | ChannelGone
+    | ConsultEnded
     | AgentHungUp
     | DeviceState
     | EventsLost
@@ -184,7 +213,7 @@ def translate(event: Event) -> PbxEvent | None:
     name = event.name
     if name == "Hangup":
         uniqueid = event.get("Uniqueid")
-        return ChannelGone(uniqueid) if uniqueid else None
+        return ChannelGone(uniqueid, event.get("Channel") or "") if uniqueid else None
     if name == "UserEvent":
         kind = event.get("UserEvent")
         if kind not in _USER_EVENTS:
@@ -206,6 +235,11 @@ def translate(event: Event) -> PbxEvent | None:
             )
         if kind == USER_EVENT_ACD_AGENT_HANGUP:
             return AgentHungUp(call_id)
+        if kind == USER_EVENT_ACD_CONSULT_ENDED:
+            # Raised on the agent's channel: the caller's id travels in the event.
+            return ConsultEnded(
+                event.get("CallId") or "", event.get("DialStatus") or "", event.get("Channel") or ""
+            )
         if kind == USER_EVENT_ACD_NO_ANSWER:
             return OfferNotAnswered(
                 call_id, event.get("Agent") or "", event.get("DialStatus") or "NOANSWER"
@@ -218,6 +252,18 @@ def translate(event: Event) -> PbxEvent | None:
     if name == "DeviceStateChange":
         device, state = event.get("Device"), event.get("State")
         return DeviceState(device, state) if device and state else None
+    return None
+
+
+def _peer(channels: list[Event], channel: str) -> str | None:
+    """The name of the channel sharing ``channel``'s bridge (by uniqueid or name)."""
+    mine = next((c for c in channels if channel in (c.get("Uniqueid"), c.get("Channel"))), None)
+    bridge = mine.get("BridgeId") if mine is not None else None
+    if not bridge:
+        return None
+    for other in channels:
+        if other is not mine and other.get("BridgeId") == bridge and other.get("Channel"):
+            return other["Channel"]
     return None
 
 
@@ -267,6 +313,22 @@ class AcdPbx(Protocol):
     ) -> None: ...
 
     async def overflow(self, call_id: str, kind: str, target: str) -> None: ...
+
+    async def bridge_peer(self, call_id: str) -> str | None: ...
+
+    async def hold(self, call_id: str, agent_channel: str) -> None: ...
+
+    async def resume(self, call_id: str, agent_channel: str) -> None: ...
+
+    async def requeue(self, call_id: str, variables: Mapping[str, str]) -> None: ...
+
+    async def send_to_number(self, call_id: str, context: str, number: str) -> None: ...
+
+    async def consult(self, call_id: str, agent_channel: str, dial: str) -> None: ...
+
+    async def hand_over(self, call_id: str, agent_channel: str) -> None: ...
+
+    async def hangup(self, channel: str) -> None: ...
 
     async def channel_exists(self, call_id: str) -> bool: ...
 
@@ -338,6 +400,105 @@ class AmiAcdPbx:
             ]
         )
 
+    # --- during a connected call --------------------------------------------------------------
+
+    async def bridge_peer(self, call_id: str, wait_s: float = 2.0) -> str | None:
+        """The other channel in the caller's bridge (its agent's, while they talk). The bridge
+        forms a moment after Dial reports the answer: look again for up to ``wait_s``."""
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while True:
+            try:
+                channels = await self._ami.list_action("CoreShowChannels")
+            except AmiError as exc:
+                raise PbxError(str(exc)) from exc
+            peer = _peer(channels.events, call_id)
+            if peer is not None or asyncio.get_running_loop().time() >= deadline:
+                return peer
+            await asyncio.sleep(0.1)
+
+    async def hold(self, call_id: str, agent_channel: str) -> None:
+        # One Redirect moves both out of their bridge at once: neither side is left alone in it
+        # (Dial would hang the agent up). The variables first, pipelined on one connection.
+        await self._all(
+            [
+                self._setvar(call_id, HOTLINE_ACD_AGENT_CHANNEL, agent_channel),
+                self._setvar(agent_channel, HOTLINE_ACD_CALL, call_id),
+                self._ami.action(
+                    "Redirect", Channel=call_id, Context=ONHOLD_CONTEXT, Exten="s", Priority="1",
+                    ExtraChannel=agent_channel, ExtraContext=AGENT_ONHOLD_CONTEXT,
+                    ExtraExten="s", ExtraPriority="1",
+                ),
+            ]
+        )  # fmt: skip
+
+    async def resume(self, call_id: str, agent_channel: str) -> None:
+        """Off hold (or back from a consultation): the agent's channel joins the caller."""
+        await self._all(
+            [
+                self._setvar(agent_channel, HOTLINE_ACD_CALL, call_id),
+                self._redirect(agent_channel, RESUME_CONTEXT),
+            ]
+        )
+
+    async def requeue(self, call_id: str, variables: Mapping[str, str]) -> None:
+        """Back on hold for the ACD with new queue variables (a blind transfer)."""
+        actions = [self._setvar(call_id, name, value) for name, value in variables.items()]
+        await self._all([*actions, self._redirect(call_id, HOLD_CONTEXT)])
+
+    async def send_to_number(self, call_id: str, context: str, number: str) -> None:
+        await self._all([self._redirect(call_id, context, number)])
+
+    async def consult(self, call_id: str, agent_channel: str, dial: str) -> None:
+        await self._all(
+            [
+                self._setvar(agent_channel, HOTLINE_CONSULT_DIAL, dial),
+                self._setvar(agent_channel, HOTLINE_ACD_CALL, call_id),
+                self._redirect(agent_channel, CONSULT_CONTEXT),
+            ]
+        )
+
+    async def hand_over(self, call_id: str, agent_channel: str) -> None:
+        """Complete an attended transfer: the held caller joins whom the agent consulted."""
+        consulted = await self.bridge_peer(agent_channel)
+        if consulted is None:
+            raise PbxError("the consulted party has not answered")
+        await self._all(
+            [
+                self._setvar(call_id, HOTLINE_CONSULT_CHANNEL, consulted),
+                self._redirect(call_id, TRANSFERRED_CONTEXT),
+            ]
+        )
+        # Only once the caller has the consulted party: hanging the agent up earlier would
+        # end the consultation's Dial, and the consulted party with it.
+        if await self.bridge_peer(call_id) != consulted:
+            log.warning("acd hand-over: the caller did not join the consulted party")
+        await self.hangup(agent_channel)
+
+    async def hangup(self, channel: str) -> None:
+        """Hang a channel up; one already gone is fine."""
+        try:
+            await self._ami.action("Hangup", check=False, Channel=channel)
+        except AmiError as exc:
+            raise PbxError(str(exc)) from exc
+
+    def _setvar(self, channel: str, name: str, value: str) -> Coroutine[Any, Any, Response]:
+        return self._ami.action("Setvar", Channel=channel, Variable=name, Value=value)
+
+    async def _redirect(self, channel: str, context: str, exten: str = "s") -> Response:
+        # Just after a channel was moved out of a bridge (a hold), Asterisk refuses to move it
+        # again for a moment ("channel not up" while the soft hang-up that kicked it is
+        # pending): retry briefly rather than fail the agent's click.
+        for attempt in range(_REDIRECT_TRIES):
+            try:
+                return await self._ami.action(
+                    "Redirect", Channel=channel, Context=context, Exten=exten, Priority="1"
+                )
+            except AmiActionError as exc:
+                if "not up" not in str(exc) or attempt == _REDIRECT_TRIES - 1:
+                    raise
+                await asyncio.sleep(0.05)
+        raise AssertionError("unreachable")
+
     async def channel_exists(self, call_id: str) -> bool:
         try:
             await self._ami.action("Getvar", Channel=call_id, Variable="UNIQUEID")
@@ -384,8 +545,9 @@ class AmiAcdPbx:
             context, call_id = channel.get("Context"), channel.get("Uniqueid")
             if call_id and context == HOLD_CONTEXT:
                 reads.append(self._read_held(call_id, channel.get("Channel") or call_id))
-            elif call_id and context == CONNECT_CONTEXT:
-                reads.append(self._read_connecting(call_id, bool(channel.get("BridgeId"))))
+            elif call_id and context in _CONNECTED_CONTEXTS:
+                bridged = bool(channel.get("BridgeId")) or context != CONNECT_CONTEXT
+                reads.append(self._read_connecting(call_id, bridged))
         for found in await asyncio.gather(*reads):
             if isinstance(found, HoldEntered):
                 snapshot.held.append(found)

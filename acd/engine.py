@@ -42,6 +42,7 @@ from acd.effects import (
     WakeUpAt,
 )
 from acd.ewt import AsteriskHoldTime, HandleTimes, WaitAccuracy, estimate_wait
+from acd.in_call import PERSONAL_SKILL_PREFIX, personal_skill
 from acd.indexes import CallEntry, QueueLines, requirement
 from acd.model import AcdConfig, Agent, OverflowRule
 from acd.routing import DecisionTrace, Router, own_requirement
@@ -111,7 +112,8 @@ class AcdEngine:
             return [*effects, Rejected("login", agent_id, "no device given or configured")]
         if not self._agent_step(agent_id, AgentInput.LOGIN, now, effects, device=device):
             return effects
-        self.router.pool.add_agent(agent_id, agent.skills)
+        # Its own skill too: a call transferred to this agent requires it (acd/in_call.py).
+        self.router.pool.add_agent(agent_id, {**agent.skills, personal_skill(agent_id): 1})
         self._free_agent(agent_id, now, effects)
         return self._finish(effects)
 
@@ -295,7 +297,11 @@ class AcdEngine:
 
     def _route(self, record: CallRecord, now: float, effects: list[Effect]) -> None:
         entry = record.entry
-        entry.step = self.router.step_for(entry.queue_id, now - record.queue_entered_at)
+        # A call transferred to one agent waits for that agent: no relaxation lets others in.
+        pinned = any(skill.startswith(PERSONAL_SKILL_PREFIX) for skill in record.skills)
+        entry.step = (
+            0 if pinned else self.router.step_for(entry.queue_id, now - record.queue_entered_at)
+        )
         own = requirement(
             own_requirement(self.router.queues[entry.queue_id], record.skills, record.language)
         )
@@ -309,7 +315,7 @@ class AcdEngine:
             return
         self.lines.add(entry)
         next_step = self.router.next_step_at(entry.queue_id, entry.step, record.queue_entered_at)
-        if next_step is not None:
+        if next_step is not None and not pinned:
             self._schedule(next_step, "relax", record)
 
     def _offer(

@@ -200,15 +200,46 @@ def call_answered(record: CallRecord, agent_id: str, at: Stamp) -> DomainEvent:
     )  # fmt: skip
 
 
-def call_completed(record: CallRecord, at: Stamp, by: str = "unknown") -> DomainEvent:
+def call_completed(
+    record: CallRecord, at: Stamp, by: str = "unknown", hold_s: float = 0.0
+) -> DomainEvent:
+    """The agent's part of the call ended (``by``: caller, agent, transfer). ``talk_s`` leaves
+    out the time on hold (``call.unheld`` carries it), so handle time adds them once each."""
     answered = record.answered_at if record.answered_at is not None else at.mono
     data: dict[str, Scalar] = {
         "agent": record.agent_id,
         "by": by,
-        "talk_s": _seconds(at.mono - answered),
+        "talk_s": _seconds(at.mono - answered - hold_s),
     }
     return _event(
         K.CALL_COMPLETED, at, data, call_id=record.entry.call_id, agent_id=record.agent_id,
+        queue=record.entry.queue_id,
+    )  # fmt: skip
+
+
+def call_held(record: CallRecord, at: Stamp) -> DomainEvent:
+    return _event(
+        K.CALL_HELD, at, {"agent": record.agent_id}, call_id=record.entry.call_id,
+        agent_id=record.agent_id, queue=record.entry.queue_id,
+    )  # fmt: skip
+
+
+def call_unheld(record: CallRecord, at: Stamp, hold_s: float) -> DomainEvent:
+    return _event(
+        K.CALL_UNHELD, at, {"agent": record.agent_id, "hold_s": _seconds(hold_s)},
+        call_id=record.entry.call_id, agent_id=record.agent_id, queue=record.entry.queue_id,
+    )  # fmt: skip
+
+
+def call_transferred(
+    record: CallRecord, at: Stamp, kind: str, target: str, *, attended: bool
+) -> DomainEvent:
+    """The agent handed its caller on (to another agent, a queue or a number)."""
+    data: dict[str, Scalar] = {
+        "agent": record.agent_id, "target_kind": kind, "target": target, "attended": attended,
+    }  # fmt: skip
+    return _event(
+        K.CALL_TRANSFERRED, at, data, call_id=record.entry.call_id, agent_id=record.agent_id,
         queue=record.entry.queue_id,
     )  # fmt: skip
 

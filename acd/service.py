@@ -37,6 +37,7 @@ from acd.asterisk import (
     AgentHungUp,
     AmiAcdPbx,
     ChannelGone,
+    ConsultEnded,
     DeviceState,
     EventsLost,
     HoldEntered,
@@ -49,6 +50,7 @@ from acd.asterisk import (
     SavedAgent,
     device_key,
 )
+from acd.call_actions import CallActions
 from acd.clock import Clock
 from acd.effects import (
     CallArrived,
@@ -61,6 +63,7 @@ from acd.effects import (
     WakeUpAt,
 )
 from acd.engine import AcdEngine, Announcement, CallRecord
+from acd.in_call import InCallState
 from acd.loader import load_acd_config
 from acd.model import AcdConfig, Agent
 from cti.ami.client import AmiClient
@@ -84,7 +87,9 @@ class AcdRequestRejected(Exception):
         self.rejected = rejected
 
 
-class AcdService:
+class AcdService(CallActions):
+    """Routing, plus the agent's actions on its call (``CallActions``: hold, transfer)."""
+
     def __init__(
         self,
         config: AcdConfig,
@@ -92,8 +97,11 @@ class AcdService:
         *,
         clock: Clock | None = None,
         publish: Publish | None = None,
+        transfer_context: str = "hotline-transfer",
     ) -> None:
         self.config = config
+        self._transfer_context = transfer_context  # where transfers to a number go
+        self._in_call = InCallState()
         self._publish = publish
         self._queues_of = events.eligible_queues(config) if publish is not None else {}
         self._agent_log: events.AgentLog | None = None
@@ -246,7 +254,10 @@ class AcdService:
             self._catch_up(now)
         match event:
             case HoldEntered():
-                if event.call_id not in engine.calls:
+                # Known and connected: transferred back into the ACD (its agent's part ends).
+                if event.call_id not in engine.calls or self._transferred_back(
+                    event.call_id, event.queue_id, now
+                ):
                     self._arrive(event, now)
             case OfferAnswered(call_id):
                 record = engine.calls.get(call_id)
@@ -278,8 +289,13 @@ class AcdService:
                     fallback = self._fallback(record)
                     self._apply(engine.call_abandoned(call_id, now), fallback)
             case AgentHungUp(call_id):
-                self._ended_by_agent.add(call_id)
+                if call_id in engine.calls:
+                    self._ended_by_agent.add(call_id)
+            case ConsultEnded():
+                self._consult_ended(event, now)
             case ChannelGone(call_id):
+                if self._channel_gone(event, now):
+                    return
                 if call_id in self._resync_busy:
                     self._release_resync_busy(call_id, now)
                 by = "agent" if call_id in self._ended_by_agent else "caller"
@@ -493,9 +509,15 @@ class AcdService:
         return self._built(lambda at: [events.call_answered(record, agent_id, at)])
 
     def _completed(self, record: CallRecord, by: str) -> list[DomainEvent]:
+        call_id = record.entry.call_id
+        on_hold = self._in_call.unhold(call_id, self._clock.now())  # hung up while held
+        hold_s = self._in_call.total_hold(call_id)
+        self._in_call.forget(call_id)
+        unheld = [] if on_hold is None else [on_hold]
         return self._built(
             lambda at: [
-                events.call_completed(record, at, by),
+                *(events.call_unheld(record, at, span) for span in unheld),
+                events.call_completed(record, at, by, hold_s),
                 events.call_ended(record.entry.call_id, record.entry.queue_id, at),
             ]
         )
@@ -754,4 +776,9 @@ def build_acd(
 ) -> AcdService:
     """The ACD over ``settings.config_dir`` (queues, agents, skills) and the shared AMI client;
     ``publish`` (e.g. ``DomainBus.publish``) receives its domain events."""
-    return AcdService(config or load_config(settings.config_dir), AmiAcdPbx(ami), publish=publish)
+    return AcdService(
+        config or load_config(settings.config_dir),
+        AmiAcdPbx(ami),
+        publish=publish,
+        transfer_context=settings.ivr.transfer_context,
+    )

@@ -50,3 +50,11 @@ USER_EVENT_ACD_HOLD = "HotlineAcdHold"  # on hold for the ACD (again after a no-
 USER_EVENT_ACD_NO_ANSWER = "HotlineAcdNoAnswer"  # the offer's Dial ended unanswered
 USER_EVENT_ACD_TIMEOUT = "HotlineAcdTimeout"  # the bounded hold ran out: native queue next
 USER_EVENT_ACD_AGENT_HANGUP = "HotlineAcdAgentHangup"  # the agent ended the call (Dial returned)
+
+# --- during a connected call: hold and transfers (extensions_acd.conf, acd/in_call.py) -------
+HOTLINE_ACD_AGENT_CHANNEL = "HOTLINE_ACD_AGENT_CHANNEL"  # on the caller: its agent's channel
+HOTLINE_ACD_CALL = "HOTLINE_ACD_CALL"  # on the agent's channel: the caller's call id
+HOTLINE_CONSULT_DIAL = "HOTLINE_CONSULT_DIAL"  # on the agent's channel: whom to consult
+HOTLINE_CONSULT_CHANNEL = "HOTLINE_CONSULT_CHANNEL"  # on the caller: the consulted channel
+HOTLINE_ONHOLD_MAX = "HOTLINE_ONHOLD_MAX"  # seconds on hold before the caller is put back
+USER_EVENT_ACD_CONSULT_ENDED = "HotlineAcdConsultEnded"  # the consultation's Dial returned

@@ -4,8 +4,10 @@ API's errors (``UnknownTarget`` → 404, ``ControlRejected`` → 409)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
+from acd.call_actions import CallActionError
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import AcdRequestRejected, AcdService
 from cti.ami.client import AmiClient
@@ -98,43 +100,46 @@ class AcdAgentControl:
         self._check(agent_id)
 
 
-class AmiCallControl:
-    """Actions on a caller's channel, addressed by its uniqueid (AMI accepts it as Channel)."""
+class AcdCallControl:
+    """Actions on a connected call, by call id (the caller's uniqueid): hang-up straight over
+    AMI, hold and transfers through the ACD, which knows the call's agent and accounts for
+    them (``acd.call_actions``)."""
 
-    def __init__(self, ami: AmiClient, transfer_context: str = "hotline-transfer") -> None:
+    def __init__(self, ami: AmiClient, acd: AcdService) -> None:
         self._ami = ami
-        self._transfer_context = transfer_context
+        self._acd = acd
 
-    async def _run(self, action: str, **fields: str) -> None:
+    async def hangup(self, call_id: str) -> None:
         try:
-            await self._ami.action(action, dict(fields))
+            await self._ami.action("Hangup", Channel=call_id)
         except AmiActionError as exc:
-            raise UnknownTarget(f"{action}: {exc}") from exc
+            raise UnknownTarget(f"Hangup: {exc}") from exc
         except AmiError as exc:
             raise ControlRejected(f"PBX unavailable: {exc}") from exc
 
-    async def hangup(self, call_id: str) -> None:
-        await self._run("Hangup", Channel=call_id)
-
     async def hold(self, call_id: str) -> None:
-        # AMI has no channel-neutral hold: holding is the agent phone's job (SIP re-INVITE).
-        raise ControlRejected("hold is done on the agent's phone; not available through AMI")
+        await _acd_action(self._acd.hold(call_id))
 
     async def unhold(self, call_id: str) -> None:
-        raise ControlRejected("hold is done on the agent's phone; not available through AMI")
+        await _acd_action(self._acd.unhold(call_id))
 
     async def transfer(
         self, call_id: str, kind: TransferKind, target: str, *, attended: bool
     ) -> None:
-        if attended:
-            raise ControlRejected("attended transfer is done on the agent's phone")
-        if kind == "number":
-            await self._run(
-                "Redirect", Channel=call_id, Context=self._transfer_context, Exten=target,
-                Priority="1",
-            )  # fmt: skip
-        else:
-            raise ControlRejected(f"blind transfer to {kind} is not supported yet")
+        await _acd_action(self._acd.transfer(call_id, kind, target, attended=attended))
+
+    async def complete_transfer(self, call_id: str) -> None:
+        await _acd_action(self._acd.complete_transfer(call_id))
+
+    async def cancel_transfer(self, call_id: str) -> None:
+        await _acd_action(self._acd.cancel_transfer(call_id))
+
+
+async def _acd_action(action: Coroutine[Any, Any, None]) -> None:
+    try:
+        await action
+    except CallActionError as exc:
+        raise (UnknownTarget if exc.not_found else ControlRejected)(str(exc)) from exc
 
 
 class AmiSupervisorControl:

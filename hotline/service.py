@@ -34,9 +34,9 @@ from hotline.api.recordings import RecordingsApi
 from hotline.api.recordings import install as install_recordings
 from hotline.controls import (
     AcdAgentControl,
+    AcdCallControl,
     AcdDirectory,
     AcdTraces,
-    AmiCallControl,
     AmiSupervisorControl,
 )
 from hotline.live.service import LiveService, build_live
@@ -142,7 +142,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         services.directory = directory
         services.agents = AcdAgentControl(acd)
         services.agent_admin = StoredAgentAdmin(AgentStore(database), acd, bus.publish)
-        services.calls = AmiCallControl(ami, settings.ivr.transfer_context)
+        services.calls = AcdCallControl(ami, acd)
         services.supervisor = AmiSupervisorControl(ami, acd)
         services.traces = AcdTraces(acd)
     live = build_live(

@@ -85,6 +85,12 @@ class FakeCalls(Recorder):
     ) -> None:
         self.record("transfer", call_id, kind, target, attended)
 
+    async def complete_transfer(self, call_id: str) -> None:
+        self.record("complete", call_id)
+
+    async def cancel_transfer(self, call_id: str) -> None:
+        self.record("cancel", call_id)
+
 
 class FakeSupervisor(Recorder):
     async def spy(self, agent_id: str, supervisor_device: str, mode: SpyMode) -> None:

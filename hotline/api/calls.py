@@ -78,3 +78,23 @@ async def transfer(
     control = wired(services.calls, "call control")
     await control.transfer(call_id, body.kind, body.target, attended=body.attended)
     return {"status": "accepted"}
+
+
+@router.post("/calls/{call_id}/transfer/complete", status_code=status.HTTP_202_ACCEPTED)
+async def complete_transfer(
+    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
+) -> dict[str, str]:
+    """Attended transfer: the held caller joins the consulted party; the agent leaves."""
+    may_act_on_call(principal, live, call_id)
+    await wired(services.calls, "call control").complete_transfer(call_id)
+    return {"status": "accepted"}
+
+
+@router.post("/calls/{call_id}/transfer/cancel", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_transfer(
+    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
+) -> dict[str, str]:
+    """Attended transfer: drop the consultation and take the caller off hold."""
+    may_act_on_call(principal, live, call_id)
+    await wired(services.calls, "call control").cancel_transfer(call_id)
+    return {"status": "accepted"}

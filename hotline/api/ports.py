@@ -98,6 +98,12 @@ class CallControl(Protocol):
         self, call_id: str, kind: TransferKind, target: str, *, attended: bool
     ) -> None: ...
 
+    async def complete_transfer(self, call_id: str) -> None:
+        """Hand the held caller to whom the agent consulted (attended transfer)."""
+
+    async def cancel_transfer(self, call_id: str) -> None:
+        """Drop the consultation and take the caller off hold."""
+
 
 SpyMode = Literal["listen", "whisper", "barge"]
 

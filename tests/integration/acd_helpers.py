@@ -176,5 +176,7 @@ async def ensure_acd_dialplan(ami: AmiClient) -> None:
     """Reload the dialplan through AMI when the PBX behind it runs an older one (the rendered
     files are current; the shared test PBX may have been started before they changed)."""
     shown = await ami.command("dialplan show s@hotline-acd-hold")
-    if "CallPriority" not in shown:
+    resume = await ami.command("dialplan show s@hotline-acd-resume")
+    transfer = await ami.command("dialplan show agent1@hotline-transfer")  # pattern fixed
+    if "CallPriority" not in shown or "Bridge" not in resume or "test-agents" not in transfer:
         await ami.command("dialplan reload")

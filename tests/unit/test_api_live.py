@@ -149,12 +149,18 @@ async def test_call_actions_only_on_the_agents_own_call() -> None:
             headers=auth(AGENT_1001),
         )
         boss = await http.post("/api/v1/calls/c1/unhold", headers=auth(SUPERVISOR))
+        done = await http.post("/api/v1/calls/c1/transfer/complete", headers=auth(AGENT_1001))
+        not_theirs = await http.post("/api/v1/calls/c1/transfer/cancel", headers=auth(AGENT_1002))
+        dropped = await http.post("/api/v1/calls/c1/transfer/cancel", headers=auth(AGENT_1001))
     assert (mine.status_code, theirs.status_code, board.status_code) == (202, 403, 403)
     assert (moved.status_code, bad.status_code, boss.status_code) == (202, 422, 202)
+    assert (done.status_code, not_theirs.status_code, dropped.status_code) == (202, 403, 202)
     assert world.calls.calls == [
         ("hold", "c1"),
         ("transfer", "c1", "queue", "loans", False),
         ("unhold", "c1"),
+        ("complete", "c1"),
+        ("cancel", "c1"),
     ]
 
 
@@ -277,6 +283,8 @@ async def test_unwired_ports_answer_503_and_openapi_lists_the_routes() -> None:
         "/api/v1/agents/{agent_id}/pause",
         "/api/v1/queues/{queue_id}/stats",
         "/api/v1/calls/{call_id}/transfer",
+        "/api/v1/calls/{call_id}/transfer/complete",
+        "/api/v1/calls/{call_id}/transfer/cancel",
         "/api/v1/wallboard",
         "/api/v1/supervisor/agents/{agent_id}/{mode}",
     ):

@@ -1,0 +1,377 @@
+"""The agent's actions on its connected call — hold, unhold, blind and attended transfer — as
+a part of ``AcdService`` (a mixin: it shares the service's lock, engine and PBX port).
+
+How each is carried out on Asterisk (contexts in ``extensions_acd.conf``):
+
+- hold: one Redirect takes the caller to music on hold and the agent's channel to a silent
+  wait; unhold sends the agent's channel to ``Bridge()`` with the waiting caller;
+- blind transfer to a queue or an agent: the caller is redirected into the ACD's hold context
+  with the new queue (a transfer to an agent requires that agent's personal skill); when it
+  arrives there, the agent's part ends (``call.transferred`` + ``call.completed`` by
+  ``transfer``, wrap-up) and the call is queued again as a new leg, with a new place in line;
+- blind transfer to a number: the caller is redirected to the transfer context's extension;
+- attended transfer: the caller is put on hold, the agent's channel dials the target; then
+  complete (the caller is bridged to the consulted party, the agent's channel hung up) or
+  cancel (the consultation is dropped and the caller taken off hold). A consulted agent is
+  paused with reason ``consult`` until the transferred call ends.
+
+Invariants: the engine is touched under the lock only, never across an ``await`` (the AMI
+actions run between two locked sections, and the second re-checks the call is still there);
+a hang-up of the agent's channel that Hotline itself caused never ends the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from acd import publish as events
+from acd.agent_state import AgentState, AgentStatus
+from acd.asterisk import AcdPbx, ChannelGone, ConsultEnded, PbxError
+from acd.clock import Clock
+from acd.effects import Effect
+from acd.engine import AcdEngine, CallRecord
+from acd.in_call import InCallState, Transfer, TransferKind, personal_skill
+from acd.model import AcdConfig
+from cti.events import DomainEvent
+from cti.variables import (
+    HOTLINE_ACD_ENQUEUED,
+    HOTLINE_LANGUAGE,
+    HOTLINE_PRIORITY,
+    HOTLINE_QUEUE,
+    HOTLINE_SKILLS,
+)
+
+log = logging.getLogger("acd.calls")
+
+_T = TypeVar("_T")
+CONSULT_PAUSE = "consult"  # a consulted agent's pause reason while it holds the transfer
+
+
+class CallActionError(Exception):
+    """The action cannot be done now (``not_found``: no such call, agent or queue)."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
+
+
+class CallActions:
+    # Provided by AcdService.
+    config: AcdConfig
+    engine: AcdEngine
+    _lock: asyncio.Lock
+    _pbx: AcdPbx
+    _clock: Clock
+    _in_call: InCallState
+    _transfer_context: str
+    _ended_by_agent: set[str]
+
+    def _apply(self, effects: list[Effect], first: Sequence[DomainEvent] = ()) -> None:
+        raise NotImplementedError
+
+    def _built(self, build: Callable[[events.Stamp], list[DomainEvent]]) -> list[DomainEvent]:
+        raise NotImplementedError
+
+    def _emit(self, published: Sequence[DomainEvent]) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        raise NotImplementedError
+
+    # --- requests ------------------------------------------------------------------------------
+
+    async def hold(self, call_id: str) -> None:
+        async with self._lock:
+            self._connected(call_id)
+            if call_id in self._in_call.held:
+                raise CallActionError("the call is already on hold")
+        agent_channel = await _pbx(self._pbx.bridge_peer(call_id))
+        if agent_channel is None:
+            raise CallActionError("the caller is not talking with its agent")
+        await _pbx(self._pbx.hold(call_id, agent_channel))
+        async with self._lock:
+            record = self.engine.calls.get(call_id)
+            if record is None or record.state != "connected":
+                self._spawn(self._hangup(agent_channel))  # the caller left meanwhile
+                return
+            self._in_call.hold(call_id, agent_channel, self._clock.now())
+            self._emit(self._built(lambda at: [events.call_held(record, at)]))
+        log.info("acd call on hold", extra={"call_id": call_id, "agent": record.agent_id})
+
+    async def unhold(self, call_id: str) -> None:
+        async with self._lock:
+            self._connected(call_id)
+            held = self._in_call.held.get(call_id)
+            if held is None:
+                raise CallActionError("the call is not on hold")
+            if held.consult is not None:
+                raise CallActionError("a consultation is in progress: complete or cancel it")
+            agent_channel = held.agent_channel
+        await _pbx(self._pbx.resume(call_id, agent_channel))
+        async with self._lock:
+            self._end_hold(call_id)
+
+    async def transfer(
+        self, call_id: str, kind: TransferKind, target: str, *, attended: bool = False
+    ) -> None:
+        if attended:
+            await self._consult(call_id, kind, target)
+            return
+        async with self._lock:
+            record = self._connected(call_id)
+            held = self._in_call.held.get(call_id)
+            if held is not None and held.consult is not None:
+                raise CallActionError("a consultation is in progress: complete or cancel it")
+            transfer = Transfer(kind, target)
+            if kind != "number":
+                variables = self._requeue_variables(record, kind, target)
+                self._in_call.requeues[call_id] = transfer
+        try:
+            if kind == "number":
+                await _pbx(self._pbx.send_to_number(call_id, self._transfer_context, target))
+            else:
+                await _pbx(self._pbx.requeue(call_id, variables))
+        except CallActionError:
+            self._in_call.requeues.pop(call_id, None)
+            raise
+        async with self._lock:
+            if held is not None:
+                # The agent's channel waits alone in its hold context: ours to hang up.
+                self._end_hold(call_id)
+                self._spawn(self._hangup(held.agent_channel))
+            if kind == "number":
+                self._hand_off(call_id, transfer)
+            # a queue or agent: handed off when the caller reaches the ACD's hold (requeued)
+        log.info(
+            "acd call transferred",
+            extra={"call_id": call_id, "kind": kind, "target": target, "attended": False},
+        )
+
+    async def complete_transfer(self, call_id: str) -> None:
+        async with self._lock:
+            self._connected(call_id)
+            held = self._in_call.held.get(call_id)
+            if held is None or held.consult is None:
+                raise CallActionError("no attended transfer in progress")
+            held.closing = True  # the agent's channel is hung up by the hand-over
+            transfer, agent_channel = held.consult, held.agent_channel
+        try:
+            await _pbx(self._pbx.hand_over(call_id, agent_channel))
+        except CallActionError:
+            held.closing = False
+            raise
+        async with self._lock:
+            self._end_hold(call_id)
+            self._hand_off(call_id, transfer)
+        log.info(
+            "acd call transferred",
+            extra={"call_id": call_id, "kind": transfer.kind, "target": transfer.target,
+                   "attended": True},
+        )  # fmt: skip
+
+    async def cancel_transfer(self, call_id: str) -> None:
+        """Drop the consultation and take the caller off hold."""
+        async with self._lock:
+            self._connected(call_id)
+            held = self._in_call.held.get(call_id)
+            if held is None or held.consult is None:
+                raise CallActionError("no attended transfer in progress")
+            agent_channel = held.agent_channel
+        # One move: the agent's channel leaves the consultation (dropping it) for the caller.
+        await _pbx(self._pbx.resume(call_id, agent_channel))
+        async with self._lock:
+            self._consult_over(call_id)
+            self._end_hold(call_id)
+
+    # --- PBX events (called by AcdService._handle, under the lock) ------------------------------
+
+    def _transferred_back(self, call_id: str, queue_id: str, now: float) -> bool:
+        """The caller is back on the ACD's hold: if it was connected, it was transferred (by
+        Hotline, or by the agent's phone): the agent's part ends. False: not a connected call."""
+        record = self.engine.calls.get(call_id)
+        if record is None or record.state != "connected":
+            return False
+        transfer = self._in_call.requeues.pop(call_id, None) or Transfer("queue", queue_id)
+        self._hand_off(call_id, transfer, now)
+        return True
+
+    def _channel_gone(self, event: ChannelGone, now: float) -> bool:
+        """A hang-up that concerns a connected call's extras; True when fully handled."""
+        if event.call_id not in self.engine.calls:
+            # A call handed to a consulted agent has ended: that agent may take calls again.
+            paused = self._in_call.consulted_agents.pop(event.call_id, None)
+            if paused is not None:
+                self._unpause_consulted(paused, now)
+        call_id = self._in_call.held_by_agent_channel(event.channel)
+        if call_id is not None:
+            if not self._in_call.held[call_id].closing:
+                # The agent hung up while its caller was on hold: the call is over.
+                log.info("acd agent hung up during a hold", extra={"call_id": call_id})
+                self._ended_by_agent.add(call_id)
+                self._spawn(self._hangup(call_id))
+            return True
+        caller_held = self._in_call.held.get(event.call_id)
+        if caller_held is not None:
+            # The caller hung up on hold: the agent's channel waits alone (unless it is in a
+            # consultation, which may go on), so hang it up.
+            if caller_held.consult is None:
+                caller_held.closing = True
+                self._spawn(self._hangup(caller_held.agent_channel))
+            self._consult_over(event.call_id)
+        return False
+
+    def _consult_ended(self, event: ConsultEnded, now: float) -> None:
+        held = self._in_call.held.get(event.call_id)
+        if held is None and event.call_id not in self.engine.calls and event.agent_channel:
+            # Its caller left during the consultation: nobody to go back to.
+            self._spawn(self._hangup(event.agent_channel))
+            return
+        if held is None or held.consult is None or held.closing:
+            return
+        log.info(
+            "acd consultation ended",
+            extra={"call_id": event.call_id, "dial_status": event.dial_status},
+        )
+        self._consult_over(event.call_id)
+
+    # --- helpers (under the lock) ---------------------------------------------------------------
+
+    def _connected(self, call_id: str) -> CallRecord:
+        record = self.engine.calls.get(call_id)
+        if record is None:
+            raise CallActionError(f"no call {call_id!r} in the ACD", not_found=True)
+        if record.state != "connected":
+            raise CallActionError("the call is not connected to an agent yet")
+        return record
+
+    def _requeue_variables(self, record: CallRecord, kind: str, target: str) -> dict[str, str]:
+        queues = {queue.id: queue for queue in self.config.queues}
+        if kind == "queue":
+            if target not in queues:
+                raise CallActionError(f"no queue {target!r}", not_found=True)
+            queue_id, skills = target, ""
+        else:
+            agent = self.engine.agent_config.get(target)
+            if agent is None:
+                raise CallActionError(f"no agent {target!r}", not_found=True)
+            if target == record.agent_id:
+                raise CallActionError("the call is already with this agent")
+            if self.engine.agents.get(target, AgentStatus(target)).state in (
+                AgentState.LOGGED_OUT,
+            ):
+                raise CallActionError(f"agent {target!r} is not logged in")
+            eligible = [
+                q.id
+                for q in self.config.queues
+                if all(agent.skills.get(s, 0) >= level for s, level in q.skills.items())
+            ]
+            if not eligible:
+                raise CallActionError(f"agent {target!r} serves no queue")
+            queue_id = record.entry.queue_id if record.entry.queue_id in eligible else eligible[0]
+            skills = f"{personal_skill(target)}:1"
+        return {
+            HOTLINE_QUEUE: queue_id,
+            HOTLINE_SKILLS: skills,
+            HOTLINE_PRIORITY: str(record.entry.priority),
+            # A chosen agent is not chosen for its language; a queue keeps the caller's.
+            **({HOTLINE_LANGUAGE: ""} if kind == "agent" else {}),
+            HOTLINE_ACD_ENQUEUED: "",  # a new place in line, and a new bounded hold
+        }
+
+    async def _consult(self, call_id: str, kind: TransferKind, target: str) -> None:
+        if kind == "queue":
+            raise CallActionError("a queue cannot be consulted: transfer to it blind")
+        async with self._lock:
+            self._connected(call_id)
+            held = self._in_call.held.get(call_id)
+            if held is not None and held.consult is not None:
+                raise CallActionError("a consultation is already in progress")
+            dial = self._consult_dial(call_id, kind, target)
+        try:
+            if held is None:
+                await self.hold(call_id)
+            async with self._lock:
+                held = self._in_call.held.get(call_id)
+                if held is None:
+                    raise CallActionError("the call ended")
+                agent_channel = held.agent_channel
+            await _pbx(self._pbx.consult(call_id, agent_channel, dial))
+        except CallActionError:
+            async with self._lock:
+                self._consult_over(call_id)
+            raise
+        async with self._lock:
+            held = self._in_call.held.get(call_id)
+            if held is not None:
+                held.consult = Transfer(kind, target, attended=True)
+        log.info("acd consultation", extra={"call_id": call_id, "kind": kind, "target": target})
+
+    def _consult_dial(self, call_id: str, kind: TransferKind, target: str) -> str:
+        if kind == "number":
+            return f"Local/{target}@{self._transfer_context}"
+        status = self.engine.agents.get(target)
+        if target not in self.engine.agent_config:
+            raise CallActionError(f"no agent {target!r}", not_found=True)
+        if status is None or status.state is not AgentState.AVAILABLE or status.device is None:
+            state = status.state.value if status is not None else "logged_out"
+            raise CallActionError(f"agent {target!r} is not available ({state})")
+        # Paused so the ACD offers it nothing while it is consulted and takes the call.
+        self._apply(self.engine.pause(target, CONSULT_PAUSE, self._clock.now()))
+        self._in_call.consulted_agents[call_id] = target
+        return status.device
+
+    def _consult_over(self, call_id: str) -> None:
+        """The consultation ended without a hand-over (dropped, failed, or its caller left)."""
+        held = self._in_call.held.get(call_id)
+        if held is not None:
+            held.consult = None
+        agent_id = self._in_call.consulted_agents.pop(call_id, None)
+        if agent_id is not None:
+            self._unpause_consulted(agent_id, self._clock.now())
+
+    def _unpause_consulted(self, agent_id: str, now: float) -> None:
+        status = self.engine.agents.get(agent_id)
+        if status is not None and status.pause_reason == CONSULT_PAUSE:
+            self._apply(self.engine.unpause(agent_id, now))
+
+    def _end_hold(self, call_id: str) -> None:
+        record = self.engine.calls.get(call_id)
+        span = self._in_call.unhold(call_id, self._clock.now())
+        if record is not None and span is not None:
+            self._emit(self._built(lambda at: [events.call_unheld(record, at, span)]))
+
+    def _hand_off(self, call_id: str, transfer: Transfer, now: float | None = None) -> None:
+        """The agent's part of the call ends: transferred, completed, agent to wrap-up. A
+        consulted agent stays paused until the call it took ends."""
+        record = self.engine.calls.get(call_id)
+        if record is None or record.state != "connected":
+            return
+        now = self._clock.now() if now is None else now
+        self._end_hold(call_id)
+        hold_s = self._in_call.total_hold(call_id)
+        self._in_call.forget(call_id)
+        published = self._built(
+            lambda at: [
+                events.call_transferred(
+                    record, at, transfer.kind, transfer.target, attended=transfer.attended
+                ),
+                events.call_completed(record, at, "transfer", hold_s),
+            ]
+        )
+        self._apply(self.engine.call_ended(call_id, now), published)
+
+    async def _hangup(self, channel: str) -> None:
+        try:
+            await self._pbx.hangup(channel)
+        except PbxError as exc:
+            log.warning("acd could not hang a channel up", extra={"error": str(exc)})
+
+
+async def _pbx(action: Coroutine[Any, Any, _T]) -> _T:
+    try:
+        return await action
+    except PbxError as exc:
+        raise CallActionError(f"the PBX refused: {exc}") from exc

@@ -1,0 +1,341 @@
+"""Hold, unhold, blind and attended transfer on the real Asterisk 22 (acd/call_actions.py,
+``extensions_acd.conf``): Local-channel callers and agents as in test_acd_e2e.py; where each
+channel is (context, application, bridge) is read back from Asterisk with CoreShowChannels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from acd.agent_state import AgentState
+from acd.asterisk import AmiAcdPbx
+from acd.call_actions import CONSULT_PAUSE
+from acd.model import AcdConfig, Queue
+from acd.service import AcdService
+from cti.ami.client import AmiClient
+from cti.ami.messages import Event
+from cti.events import DomainEvent, EventKind
+from tests.integration.acd_helpers import (
+    CallWatch,
+    agent_def,
+    clear_agents,
+    config,
+    ensure_acd_dialplan,
+    hang_up,
+    place_call,
+    run_tag,
+    set_agent,
+)
+from tests.integration.conftest import PbxUnderTest
+
+pytestmark = pytest.mark.pbx
+
+K = EventKind
+AGENTS = (1, 2, 3)
+
+
+@dataclass
+class Rig:
+    pbx: PbxUnderTest
+    ami: AmiClient
+    tag: str
+    family: str
+    published: list[DomainEvent] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def service(self, acd_config: AcdConfig) -> AcdService:
+        acd = AcdService(
+            acd_config, AmiAcdPbx(self.ami, agent_family=self.family), publish=self._publish
+        )
+        await acd.start()
+        return acd
+
+    def _publish(self, event: DomainEvent) -> None:
+        self.published.append(event)
+        self._changed.set()
+
+    def events(self, kind: EventKind, call_id: str) -> list[DomainEvent]:
+        return [e for e in self.published if e.kind is kind and e.call_id == call_id]
+
+    async def until(self, predicate: Callable[[], bool], within_s: float = 10.0) -> None:
+        async with asyncio.timeout(within_s):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def wait_event(self, kind: EventKind, call_id: str, count: int = 1) -> DomainEvent:
+        try:
+            await self.until(lambda: len(self.events(kind, call_id)) >= count, 15.0)
+        except TimeoutError:
+            raise AssertionError(
+                f"no {kind.value} for {call_id}: {[e.kind.value for e in self.published]}"
+            ) from None
+        return self.events(kind, call_id)[count - 1]
+
+    async def channels(self) -> list[Event]:
+        listed = await self.ami.list_action("CoreShowChannels")
+        return list(listed.events)
+
+    async def channel(self, match: Callable[[Event], bool]) -> Event:
+        for _ in range(50):
+            for event in await self.channels():
+                if match(event):
+                    return event
+            await asyncio.sleep(0.1)
+        raise AssertionError(
+            f"no such channel in {[c.get('Channel') for c in await self.channels()]}"
+        )
+
+    async def bridged(self, call_id: str, peer: Callable[[Event], bool]) -> list[Event]:
+        """Wait until the caller shares a bridge with a channel matching ``peer``; the bridge."""
+        for _ in range(50):
+            channels = await self.channels()
+            mine = next((c for c in channels if c.get("Uniqueid") == call_id), None)
+            bridge = mine.get("BridgeId") if mine is not None else None
+            members = [c for c in channels if bridge and c.get("BridgeId") == bridge]
+            if any(peer(c) for c in members if c.get("Uniqueid") != call_id):
+                return members
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{call_id} not bridged as expected: {channels}")
+
+    def name(self, caller: str) -> str:
+        return f"{caller}-{self.tag}"
+
+    def queue(self, suffix: str) -> str:
+        return f"xfer-{suffix}-{self.tag}"
+
+
+@pytest.fixture
+async def rig(pbx: PbxUnderTest) -> AsyncIterator[Rig]:
+    tag = run_tag()
+    async with AmiClient(pbx.ami_settings) as ami:
+        await ensure_acd_dialplan(ami)
+        rig = Rig(pbx, ami, tag, f"hotline-acd-xfer-{tag}")
+        try:
+            yield rig
+        finally:
+            await hang_up(ami, f"-{tag}@hotline-acd-test")
+            await hang_up(ami, "^Local/agent[0-9]@test-agents")
+            await clear_agents(ami, AGENTS)
+            await ami.action("DBDelTree", check=False, Family=rig.family)
+
+
+def in_context(call_id: str, context: str) -> Callable[[Event], bool]:
+    return lambda c: c.get("Uniqueid") == call_id and c.get("Context") == context
+
+
+async def answered_call(
+    rig: Rig, acd: AcdService, watch: CallWatch, caller: str, queue: str
+) -> str:
+    await place_call(rig.ami, rig.name(caller), queue, stay_s=60)
+    await watch.wait_held(rig.name(caller))
+    call_id = watch.call_ids[rig.name(caller)]
+    await rig.wait_event(K.CALL_ANSWERED, call_id)
+    return call_id
+
+
+async def test_hold_music_then_back_together_and_hold_left_out_of_talk_time(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("hold"), skills={"credit_card": 1})
+    acd = await rig.service(config([queue], [agent_def(1, {"credit_card": 5})]))
+    await set_agent(rig.ami, 1, talk=7)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            call_id = await answered_call(rig, acd, watch, "h1", queue.id)
+            await acd.hold(call_id)
+            await rig.channel(
+                lambda c: (
+                    in_context(call_id, "hotline-acd-onhold")(c)
+                    and c.get("Application") == "MusicOnHold"
+                )
+            )
+            agent = await rig.channel(
+                lambda c: (
+                    c.get("Context") == "hotline-acd-agent-onhold"
+                    and "agent1@test-agents" in (c.get("Channel") or "")
+                )
+            )
+            assert not agent.get("BridgeId")  # apart: the agent hears nothing of the caller
+            assert acd.agent("agent1").state is AgentState.ON_CALL
+            await asyncio.sleep(2)
+            await acd.unhold(call_id)
+            # The agent's channel comes back for the caller (it bridges from its side).
+            members = await rig.bridged(
+                call_id,
+                lambda c: (
+                    (c.get("Channel"), c.get("Context")) == (agent["Channel"], "hotline-acd-resume")
+                ),
+            )
+            assert len(members) == 2
+            # The agent's talk time runs out: it hangs up, the caller is hung up after it.
+            completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
+            unheld = rig.events(K.CALL_UNHELD, call_id)[0]
+            assert completed.data["by"] == "agent"
+            hold_s = float(unheld.data["hold_s"] or 0)
+            talk_s = float(completed.data["talk_s"] or 0)
+            assert 1.8 <= hold_s <= 4, hold_s
+            assert 3 <= talk_s <= 7.5 - hold_s + 0.5, (talk_s, hold_s)
+            assert acd.agent("agent1").state in (AgentState.WRAP_UP, AgentState.AVAILABLE)
+    finally:
+        await acd.stop()
+
+
+async def test_caller_hanging_up_on_hold_frees_the_agent(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("gone"), skills={"credit_card": 1})
+    acd = await rig.service(config([queue], [agent_def(1, {"credit_card": 5})]))
+    await set_agent(rig.ami, 1, talk=30)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            call_id = await answered_call(rig, acd, watch, "h2", queue.id)
+            await acd.hold(call_id)
+            await rig.channel(in_context(call_id, "hotline-acd-onhold"))
+            await rig.ami.action("Hangup", Channel=call_id)
+            completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
+            assert completed.data["by"] == "caller"
+            await rig.until(lambda: acd.agent("agent1").state is not AgentState.ON_CALL, within_s=5)
+            # Nothing of the agent is left waiting in the hold context.
+            for _ in range(30):
+                channels = await rig.channels()
+                if not any(c.get("Context") == "hotline-acd-agent-onhold" for c in channels):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the agent's channel still waits on hold")
+    finally:
+        await acd.stop()
+
+
+async def test_blind_transfer_to_a_queue_then_to_an_agent(rig: Rig) -> None:
+    first = Queue(id=rig.queue("cards"), skills={"credit_card": 1})
+    second = Queue(id=rig.queue("loans"), skills={"loans": 1})
+    acd = await rig.service(
+        config(
+            [first, second],
+            [
+                agent_def(1, {"credit_card": 5}),
+                agent_def(2, {"loans": 5}),
+                agent_def(3, {"loans": 3}),
+            ],
+        )
+    )
+    for agent in AGENTS:
+        await set_agent(rig.ami, agent, talk=30)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            for agent in ("agent1", "agent2", "agent3"):
+                await acd.login(agent)
+            call_id = await answered_call(rig, acd, watch, "t1", first.id)
+            assert watch.offered()[-1][1] == "agent1"
+            await acd.transfer(call_id, "queue", second.id)
+            requeued = await rig.wait_event(K.CALL_QUEUED, call_id, count=2)
+            assert requeued.queue == second.id
+            transferred = rig.events(K.CALL_TRANSFERRED, call_id)[0]
+            assert (transferred.data["target_kind"], transferred.data["target"]) == (
+                "queue", second.id,
+            )  # fmt: skip
+            assert rig.events(K.CALL_COMPLETED, call_id)[0].data["by"] == "transfer"
+            answered = await rig.wait_event(K.CALL_ANSWERED, call_id, count=2)
+            second_agent = answered.agent_id
+            assert second_agent in ("agent2", "agent3")
+            # Now hand it to the other loans agent by name.
+            other = "agent3" if second_agent == "agent2" else "agent2"
+            await acd.transfer(call_id, "agent", other)
+            third = await rig.wait_event(K.CALL_ANSWERED, call_id, count=3)
+            assert third.agent_id == other
+            assert watch.offered()[-1][1] == other
+    finally:
+        await acd.stop()
+
+
+async def test_blind_transfer_to_a_number(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("num"), skills={"credit_card": 1})
+    acd = await rig.service(config([queue], [agent_def(1, {"credit_card": 5})]))
+    await set_agent(rig.ami, 1, talk=30)
+    await set_agent(rig.ami, 3, talk=5)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            call_id = await answered_call(rig, acd, watch, "n1", queue.id)
+            await acd.transfer(call_id, "number", "agent3")
+            # The caller's own channel now runs agent3's line in hotline-transfer.
+            await watch.until(
+                lambda: any(
+                    e.get("Uniqueid") == call_id and e.get("Agent") == "agent3"
+                    for _, e in watch.events
+                    if e.get("UserEvent") == "TestAgentAnswered"
+                )
+            )
+            assert rig.events(K.CALL_TRANSFERRED, call_id)[0].data["target_kind"] == "number"
+            assert acd.agent("agent1").state is not AgentState.ON_CALL
+    finally:
+        await acd.stop()
+
+
+async def test_attended_transfer_to_an_agent_completes(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("att"), skills={"credit_card": 1})
+    acd = await rig.service(
+        config([queue], [agent_def(1, {"credit_card": 5}), agent_def(2, {"credit_card": 5})])
+    )
+    await set_agent(rig.ami, 1, talk=30)
+    await set_agent(rig.ami, 2, ring=0.5, talk=6)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            call_id = await answered_call(rig, acd, watch, "a1", queue.id)
+            await acd.login("agent2")
+            await acd.transfer(call_id, "agent", "agent2", attended=True)
+            assert acd.agent("agent2").pause_reason == CONSULT_PAUSE
+            # agent1 talks with agent2 while the caller hears music.
+            consult = await rig.channel(
+                lambda c: c.get("Context") == "hotline-acd-consult" and bool(c.get("BridgeId"))
+            )
+            assert "agent1@test-agents" in consult["Channel"]
+            await rig.channel(in_context(call_id, "hotline-acd-onhold"))
+            await acd.complete_transfer(call_id)
+            members = await rig.bridged(
+                call_id, lambda c: "agent2@test-agents" in (c.get("Channel") or "")
+            )
+            assert [c.get("Context") for c in members if c.get("Uniqueid") == call_id] == [
+                "hotline-acd-transferred"
+            ]
+            transferred = rig.events(K.CALL_TRANSFERRED, call_id)[0]
+            assert (transferred.data["target"], transferred.data["attended"]) == ("agent2", True)
+            assert acd.agent("agent1").state is not AgentState.ON_CALL
+            # agent2 keeps the caller until it hangs up (talk 6 s), then takes calls again.
+            await rig.until(lambda: acd.agent("agent2").state is AgentState.AVAILABLE, within_s=15)
+    finally:
+        await acd.stop()
+
+
+async def test_attended_transfer_cancelled_goes_back_to_the_caller(rig: Rig) -> None:
+    queue = Queue(id=rig.queue("cancel"), skills={"credit_card": 1})
+    acd = await rig.service(config([queue], [agent_def(1, {"credit_card": 5})]))
+    await set_agent(rig.ami, 1, talk=30)
+    await set_agent(rig.ami, 3, talk=30)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await acd.login("agent1")
+            call_id = await answered_call(rig, acd, watch, "c1", queue.id)
+            await acd.transfer(call_id, "number", "agent3", attended=True)
+            await rig.channel(
+                lambda c: c.get("Context") == "hotline-acd-consult" and bool(c.get("BridgeId"))
+            )
+            await acd.cancel_transfer(call_id)
+            await rig.bridged(call_id, lambda c: "agent1@test-agents" in (c.get("Channel") or ""))
+            await rig.wait_event(K.CALL_UNHELD, call_id)
+            assert not rig.events(K.CALL_TRANSFERRED, call_id)
+            # The consulted line was dropped.
+            for _ in range(30):
+                if not any(
+                    "agent3@test-agents" in (c.get("Channel") or "") for c in await rig.channels()
+                ):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the consulted party is still up")
+    finally:
+        await acd.stop()

@@ -1,0 +1,382 @@
+"""The agent's actions on its connected call (acd/call_actions.py) over a fake PBX: what is
+asked of Asterisk, the events published (hold time kept out of talk time), the agents' states,
+and the refusals. The same flows run on the real Asterisk in
+tests/integration/test_call_actions_e2e.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from acd.agent_state import AgentState
+from acd.asterisk import (
+    AgentHungUp,
+    ChannelGone,
+    ConsultEnded,
+    HoldEntered,
+    OfferAnswered,
+    PbxError,
+    translate,
+)
+from acd.call_actions import CONSULT_PAUSE, CallActionError
+from acd.clock import Clock
+from acd.in_call import personal_skill
+from acd.model import AcdConfig, Agent, Queue, RelaxationStep
+from acd.service import AcdService
+from cti.ami.messages import Event
+from cti.events import DomainEvent, EventKind
+from tests.unit.test_acd_service import FakePbx, settle
+
+K = EventKind
+
+
+@dataclass
+class Ticking:
+    """A monotonic clock the test moves by hand."""
+
+    t: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@dataclass
+class CallPbx(FakePbx):
+    actions: list[tuple[Any, ...]] = field(default_factory=list)
+    peer: str | None = "Local/agent1@test-agents-1;1"
+    consulted: str | None = "Local/agent3@test-agents-2;1"
+    fail: set[str] = field(default_factory=set)
+
+    def _do(self, *action: Any) -> None:
+        self.actions.append(action)
+        if action[0] in self.fail:
+            raise PbxError(f"{action[0]}: No such channel")
+
+    async def bridge_peer(self, call_id: str) -> str | None:
+        return self.peer
+
+    async def hold(self, call_id: str, agent_channel: str) -> None:
+        self._do("hold", call_id, agent_channel)
+
+    async def resume(self, call_id: str, agent_channel: str) -> None:
+        self._do("resume", call_id, agent_channel)
+
+    async def requeue(self, call_id: str, variables: Mapping[str, str]) -> None:
+        self._do("requeue", call_id, dict(variables))
+
+    async def send_to_number(self, call_id: str, context: str, number: str) -> None:
+        self._do("number", call_id, context, number)
+
+    async def consult(self, call_id: str, agent_channel: str, dial: str) -> None:
+        self._do("consult", call_id, agent_channel, dial)
+
+    async def hand_over(self, call_id: str, agent_channel: str) -> None:
+        self._do("hand_over", call_id, agent_channel)
+
+    async def hangup(self, channel: str) -> None:
+        self._do("hangup", channel)
+
+
+CONFIG = AcdConfig(
+    queues=(
+        Queue(
+            id="cards",
+            skills={"credit_card": 3},
+            ring_timeout_s=5,
+            relaxation=(RelaxationStep(after_s=30, also_queues=("loans",)),),
+        ),
+        Queue(id="loans", skills={"loans": 1}, ring_timeout_s=5),
+    ),
+    agents=(
+        Agent(id="a1", device="Local/agent1@test-agents/n", skills={"credit_card": 5}),
+        Agent(id="a2", device="Local/agent2@test-agents/n", skills={"loans": 2}),
+        Agent(id="a3", device="Local/agent3@test-agents/n", skills={"credit_card": 4}),
+        Agent(id="a4", device="Local/agent4@test-agents/n", skills={"loans": 1}),
+    ),
+)
+AGENT_CHANNEL = "Local/agent1@test-agents-1;1"
+
+
+@dataclass
+class Rig:
+    service: AcdService
+    pbx: CallPbx
+    clock: Ticking
+    published: list[DomainEvent]
+
+    def kinds(self) -> list[str]:
+        return [e.kind.value for e in self.published if e.kind.value.startswith("call.")]
+
+    def last(self, kind: EventKind) -> DomainEvent:
+        return [e for e in self.published if e.kind is kind][-1]
+
+    async def feed(self, *events: Any) -> None:
+        for event in events:
+            self.pbx.queue.put_nowait(event)
+        await settle(self.pbx)
+
+
+def held(call_id: str, queue: str = "cards", skills: dict[str, int] | None = None) -> HoldEntered:
+    return HoldEntered(call_id, f"Local/{call_id};2", queue, 0, None, skills or {}, None)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    pbx = CallPbx()
+    clock = Ticking()
+    published: list[DomainEvent] = []
+    service = AcdService(CONFIG, pbx, clock=Clock(monotonic=clock), publish=published.append)
+    await service.start()
+    rig = Rig(service, pbx, clock, published)
+    yield rig
+    await service.stop()
+
+
+async def connected(rig: Rig, call_id: str = "c1", agent: str = "a1") -> None:
+    await rig.service.login(agent)
+    await rig.feed(held(call_id), OfferAnswered(call_id))
+    assert rig.service.engine.calls[call_id].state == "connected"
+
+
+async def test_hold_then_unhold_publishes_the_span_and_talk_time_leaves_it_out(rig: Rig) -> None:
+    await connected(rig)
+    rig.clock.t += 10
+    await rig.service.hold("c1")
+    assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
+    rig.clock.t += 30
+    await rig.service.unhold("c1")
+    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 30
+    rig.clock.t += 5
+    await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
+    completed = rig.last(K.CALL_COMPLETED)
+    assert (completed.data["by"], completed.data["talk_s"]) == ("agent", 15)  # 45 s - 30 held
+    assert rig.kinds()[-4:] == ["call.held", "call.unheld", "call.completed", "call.ended"]
+    assert rig.service.agent("a1").state is AgentState.WRAP_UP
+
+
+async def test_hold_is_refused_before_answer_and_twice(rig: Rig) -> None:
+    await rig.service.login("a1")
+    await rig.feed(held("c1"))
+    with pytest.raises(CallActionError, match="not connected"):
+        await rig.service.hold("c1")
+    with pytest.raises(CallActionError) as unknown:
+        await rig.service.hold("nope")
+    assert unknown.value.not_found
+    await rig.feed(OfferAnswered("c1"))
+    await rig.service.hold("c1")
+    with pytest.raises(CallActionError, match="already on hold"):
+        await rig.service.hold("c1")
+    assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
+
+
+async def test_unhold_of_a_call_not_on_hold_is_refused(rig: Rig) -> None:
+    await connected(rig)
+    with pytest.raises(CallActionError, match="not on hold"):
+        await rig.service.unhold("c1")
+    assert rig.pbx.actions == []
+
+
+async def test_a_pbx_failure_leaves_the_call_as_it_was(rig: Rig) -> None:
+    await connected(rig)
+    rig.pbx.fail.add("hold")
+    with pytest.raises(CallActionError, match="PBX refused"):
+        await rig.service.hold("c1")
+    assert "c1" not in rig.service._in_call.held
+    assert K.CALL_HELD not in {e.kind for e in rig.published}
+    rig.pbx.peer = None  # not bridged (e.g. the agent's phone still settling)
+    rig.pbx.fail.clear()
+    with pytest.raises(CallActionError, match="not talking"):
+        await rig.service.hold("c1")
+
+
+async def test_caller_hangs_up_on_hold_the_agent_channel_is_hung_up(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.hold("c1")
+    rig.clock.t += 20
+    await rig.feed(ChannelGone("c1", "Local/c1;2"))
+    assert ("hangup", AGENT_CHANNEL) in rig.pbx.actions
+    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 20
+    assert rig.last(K.CALL_COMPLETED).data["by"] == "caller"
+    assert rig.last(K.CALL_COMPLETED).data["talk_s"] == 0
+    # The agent channel's own Hangup that follows is not mistaken for anything.
+    await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
+    assert rig.service.agent("a1").state is AgentState.WRAP_UP
+
+
+async def test_agent_hangs_up_on_hold_the_caller_is_hung_up_and_it_ended_by_agent(
+    rig: Rig,
+) -> None:
+    await connected(rig)
+    await rig.service.hold("c1")
+    await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
+    assert rig.pbx.actions[-1] == ("hangup", "c1")
+    await rig.feed(ChannelGone("c1", "Local/c1;2"))
+    assert rig.last(K.CALL_COMPLETED).data["by"] == "agent"
+
+
+async def test_blind_transfer_to_a_queue_requeues_as_a_new_leg(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.login("a2")
+    rig.clock.t += 60
+    await rig.service.transfer("c1", "queue", "loans")
+    action, call_id, variables = rig.pbx.actions[-1]
+    assert (action, call_id) == ("requeue", "c1")
+    assert variables["HOTLINE_QUEUE"] == "loans"
+    assert variables["HOTLINE_ACD_ENQUEUED"] == ""  # a new place in line
+    assert rig.service.engine.calls["c1"].state == "connected"  # until it reaches the hold
+    await rig.feed(held("c1", "loans"))
+    transferred = rig.last(K.CALL_TRANSFERRED)
+    assert (transferred.queue, transferred.data["target_kind"], transferred.data["target"]) == (
+        "cards", "queue", "loans",
+    )  # fmt: skip
+    completed = rig.last(K.CALL_COMPLETED)
+    assert (completed.data["by"], completed.data["talk_s"]) == ("transfer", 60)
+    assert rig.last(K.CALL_QUEUED).queue == "loans"
+    assert rig.service.agent("a1").state is AgentState.WRAP_UP
+    assert rig.service.engine.calls["c1"].agent_id == "a2"  # offered to the loans agent
+    assert rig.pbx.connects[-1] == ("c1", "a2")
+
+
+async def test_transfer_to_a_logged_out_agent_or_unknown_target_is_refused(rig: Rig) -> None:
+    await connected(rig)
+    with pytest.raises(CallActionError, match="not logged in"):
+        await rig.service.transfer("c1", "agent", "a3")
+    with pytest.raises(CallActionError) as missing:
+        await rig.service.transfer("c1", "queue", "nope")
+    assert missing.value.not_found
+    with pytest.raises(CallActionError) as missing:
+        await rig.service.transfer("c1", "agent", "zz")
+    assert missing.value.not_found
+    with pytest.raises(CallActionError, match="already with this agent"):
+        await rig.service.transfer("c1", "agent", "a1")
+    with pytest.raises(CallActionError, match="cannot be consulted"):
+        await rig.service.transfer("c1", "queue", "loans", attended=True)
+    assert rig.pbx.actions == []
+
+
+async def test_a_call_transferred_to_an_agent_is_not_offered_to_another(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.login("a3")
+    await rig.service.pause("a3", "break")
+    await rig.service.transfer("c1", "agent", "a3")
+    variables = rig.pbx.actions[-1][2]
+    assert variables["HOTLINE_SKILLS"] == f"{personal_skill('a3')}:1"
+    assert variables["HOTLINE_QUEUE"] == "cards"  # the call's queue: a3 serves it
+    await rig.service.login("a4")  # free; the relaxation lets loans agents in: not this call
+    await rig.feed(held("c1", variables["HOTLINE_QUEUE"], {personal_skill("a3"): 1}))
+    rig.clock.t += 3600  # long past any relaxation step
+    await rig.feed(held("c9"))  # any input runs the engine's due timers
+    assert rig.service.engine.calls["c1"].state == "waiting"
+    assert ("c1", "a4") not in rig.pbx.connects
+    await rig.service.unpause("a3")
+    await settle(rig.pbx)
+    assert rig.pbx.connects[-1] == ("c1", "a3")
+
+
+async def test_blind_transfer_to_a_number_ends_the_agents_part_at_once(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.hold("c1")
+    rig.clock.t += 4
+    await rig.service.transfer("c1", "number", "95555")
+    await settle(rig.pbx)
+    assert ("number", "c1", "hotline-transfer", "95555") in rig.pbx.actions
+    assert ("hangup", AGENT_CHANNEL) in rig.pbx.actions  # it waited alone on hold
+    assert rig.last(K.CALL_TRANSFERRED).data["target_kind"] == "number"
+    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 4
+    assert "c1" not in rig.service.engine.calls
+    # Its later hang-up (wherever the number took it) and the agent channel's change nothing.
+    await rig.feed(ChannelGone("1.99", AGENT_CHANNEL), ChannelGone("c1", "Local/c1;2"))
+    assert rig.kinds().count("call.completed") == 1
+
+
+async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.login("a3")
+    await rig.service.transfer("c1", "agent", "a3", attended=True)
+    assert rig.pbx.actions[:2] == [
+        ("hold", "c1", AGENT_CHANNEL),
+        ("consult", "c1", AGENT_CHANNEL, "Local/agent3@test-agents/n"),
+    ]
+    status = rig.service.agent("a3")
+    assert (status.state, status.pause_reason) == (AgentState.PAUSED, CONSULT_PAUSE)
+    with pytest.raises(CallActionError, match="consultation"):
+        await rig.service.unhold("c1")
+    await rig.service.complete_transfer("c1")
+    assert rig.pbx.actions[-1] == ("hand_over", "c1", AGENT_CHANNEL)
+    transferred = rig.last(K.CALL_TRANSFERRED)
+    assert (transferred.data["target"], transferred.data["attended"]) == ("a3", True)
+    assert rig.service.agent("a1").state is AgentState.WRAP_UP
+    # The hand-over hangs the agent's channel up: that is not the agent ending anything.
+    await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
+    assert rig.service.agent("a3").pause_reason == CONSULT_PAUSE  # on the transferred call
+    await rig.feed(ChannelGone("c1", "Local/c1;2"))  # that call ends
+    assert rig.service.agent("a3").state is AgentState.AVAILABLE
+
+
+async def test_attended_transfer_cancel_goes_back_to_the_caller(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.transfer("c1", "number", "2000", attended=True)
+    assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/2000@hotline-transfer")
+    await rig.service.cancel_transfer("c1")
+    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+    assert "c1" not in rig.service._in_call.held
+    with pytest.raises(CallActionError, match="no attended transfer"):
+        await rig.service.complete_transfer("c1")
+
+
+async def test_consulted_party_hanging_up_leaves_the_caller_on_hold(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.login("a3")
+    await rig.service.transfer("c1", "agent", "a3", attended=True)
+    await rig.feed(ConsultEnded("c1", "ANSWER", AGENT_CHANNEL))
+    assert rig.service._in_call.held["c1"].consult is None
+    assert rig.service.agent("a3").state is AgentState.AVAILABLE
+    await rig.service.unhold("c1")
+    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+
+
+async def test_consulting_an_unavailable_agent_is_refused_and_nothing_moves(rig: Rig) -> None:
+    await connected(rig)
+    with pytest.raises(CallActionError, match="not available"):
+        await rig.service.transfer("c1", "agent", "a2", attended=True)
+    assert rig.pbx.actions == []
+
+
+def test_ami_events_of_the_in_call_contexts_translate() -> None:
+    ended = translate(
+        Event.from_pairs(
+            [
+                ("Event", "UserEvent"),
+                ("UserEvent", "HotlineAcdConsultEnded"),
+                ("Channel", AGENT_CHANNEL),
+                ("Uniqueid", "1.99"),
+                ("CallId", "1.5"),
+                ("DialStatus", "NOANSWER"),
+            ]
+        )
+    )
+    assert ended == ConsultEnded("1.5", "NOANSWER", AGENT_CHANNEL)
+    gone = translate(
+        Event.from_pairs([("Event", "Hangup"), ("Channel", AGENT_CHANNEL), ("Uniqueid", "1.99")])
+    )
+    assert gone == ChannelGone("1.99", AGENT_CHANNEL)
+
+
+async def test_the_api_adapter_maps_refusals_to_404_and_409(rig: Rig) -> None:
+    from hotline.api.ports import ControlRejected, UnknownTarget
+    from hotline.controls import AcdCallControl
+
+    control = AcdCallControl(None, rig.service)  # type: ignore[arg-type]  # AMI: hang-up only
+    with pytest.raises(UnknownTarget):
+        await control.hold("nope")
+    await connected(rig)
+    with pytest.raises(ControlRejected, match="not on hold"):
+        await control.unhold("c1")
+    with pytest.raises(UnknownTarget, match="no queue"):
+        await control.transfer("c1", "queue", "nope", attended=False)
+    await control.hold("c1")
+    assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
