@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ from cti.variables import (
 log = logging.getLogger("acd.calls")
 
 _T = TypeVar("_T")
+_NUMBER = re.compile(r"[0-9A-Za-z*#+][0-9A-Za-z*#+_.-]{0,39}")
 CONSULT_PAUSE = "consult"  # a consulted agent's pause reason while it holds the transfer
 
 
@@ -117,6 +119,10 @@ class CallActions:
     async def transfer(
         self, call_id: str, kind: TransferKind, target: str, *, attended: bool = False
     ) -> None:
+        if kind == "number" and not _NUMBER.fullmatch(target):
+            # It becomes a dialplan extension (and part of a Dial string): nothing that could
+            # name another context or a second destination.
+            raise CallActionError(f"not a number to dial: {target!r}")
         if attended:
             await self._consult(call_id, kind, target)
             return

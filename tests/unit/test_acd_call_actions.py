@@ -253,6 +253,9 @@ async def test_transfer_to_a_logged_out_agent_or_unknown_target_is_refused(rig: 
     assert missing.value.not_found
     with pytest.raises(CallActionError, match="already with this agent"):
         await rig.service.transfer("c1", "agent", "a1")
+    for bad in ("2000@other-context", "1&PJSIP/9", "1,t", "../x", ""):
+        with pytest.raises(CallActionError, match="not a number"):
+            await rig.service.transfer("c1", "number", bad, attended=bad.startswith("1"))
     with pytest.raises(CallActionError, match="cannot be consulted"):
         await rig.service.transfer("c1", "queue", "loans", attended=True)
     assert rig.pbx.actions == []
