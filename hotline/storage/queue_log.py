@@ -10,7 +10,9 @@ A line is ``epoch|callid|queue|agent|EVENT|data1|data2|...``. Field layouts foll
 - ``ABANDON|position|origposition|waittime``
 - ``EXITWITHTIMEOUT|position|origposition|waittime`` (``EXITEMPTY`` likewise;
   ``EXITWITHKEY|key|position|origposition|waittime``)
-- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition``
+- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition`` (instead of a
+  ``COMPLETE*`` line for that connection, as Asterisk writes it: the ACD's ``call.completed``
+  by ``transfer`` that follows adds none; a transfer into a queue then enters it anew)
 - ``ADDMEMBER|`` / ``REMOVEMEMBER|`` (per queue named at login), ``PAUSE|reason`` /
   ``UNPAUSE|reason`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
   ``NONE``: our pauses and logins are agent-wide).
@@ -46,6 +48,7 @@ class _Call:
     answered: datetime | None = None
     wait_s: int = 0
     agent: str = "NONE"
+    transferred: bool = False  # BLINDTRANSFER written since the last CONNECT
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -94,11 +97,14 @@ class QueueLogFormatter:
             return [(call.queue, agent, "RINGNOANSWER", ring_ms)]
         elif kind == "call.answered":
             call.answered, call.agent = ev.ts, ev.agent_id or "NONE"
+            call.transferred = False
             call.wait_s = _int(p.get("wait_s"), self._since(call.enqueued, ev.ts))
             bridged = p.get("agent_uniqueid") or p.get("bridged_uniqueid") or ""
             ring_s = _int(p.get("ring_s"))
             return [(call.queue, call.agent, "CONNECT", call.wait_s, bridged, ring_s)]
         elif kind == "call.completed":
+            if call.transferred:
+                return []
             name = "COMPLETEAGENT" if p.get("by") == "agent" else "COMPLETECALLER"
             talk = _int(p.get("talk_s"), self._since(call.answered, ev.ts))
             return [(call.queue, agent, name, call.wait_s, talk, call.position)]
@@ -111,7 +117,8 @@ class QueueLogFormatter:
             if name == "EXITWITHKEY":
                 return [(call.queue, "NONE", name, p.get("key") or "", pos, pos, wait)]
             return [(call.queue, "NONE", name, pos, pos, wait)]
-        elif kind == "call.transferred" and call.answered is not None:
+        elif kind == "call.transferred" and call.answered is not None and not call.transferred:
+            call.transferred = True
             target = p.get("target") or ""
             context = p.get("context") or ""
             talk = self._since(call.answered, ev.ts)

@@ -18,6 +18,7 @@ from hotline.storage.event_log import to_stored
 from hotline.storage.migrate import upgrade_async
 from hotline.storage.queue_log import export_queue_log
 from hotline.storage.simulate import abandoned_call, answered_call
+from tests.unit.test_reports_legs import scripted_events
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 E0 = int(T0.timestamp())  # 1740963600
@@ -134,4 +135,24 @@ async def test_cli_writes_a_file(
         "COMPLETEAGENT",  # c1 began before --since; its end is inside
         # no REMOVEMEMBER: the login (which named the queues) is before --since
         "AGENTLOGOFF",
+    ]
+
+
+async def test_overflow_and_blind_transfer_into_another_queue(db: Database) -> None:
+    await EventStore(db).append_many([to_stored(e) for e in scripted_events()])
+    lines = [line.split("|", 1)[1] async for line in export_queue_log(db, None, None)]
+    assert [s for s in lines if s.startswith(("O1|", "X1|"))] == [
+        "O1|cards|NONE|ENTERQUEUE|||1",
+        "O1|cards|NONE|EXITWITHTIMEOUT|1|1|30",  # the ACD's max_wait overflow
+        "O1|loans|NONE|ENTERQUEUE|||1",
+        "O1|loans|2001|CONNECT|12||0",
+        "O1|loans|2001|COMPLETECALLER|12|100|1",
+        "X1|cards|NONE|ENTERQUEUE|||1",
+        "X1|cards|1001|CONNECT|8||0",
+        # As Asterisk writes it: BLINDTRANSFER instead of a COMPLETE line for this connection
+        # (calltime counts the hold, as Asterisk's does).
+        "X1|cards|1001|BLINDTRANSFER|loans||8|120|1",
+        "X1|loans|NONE|ENTERQUEUE|||1",
+        "X1|loans|2001|CONNECT|30||0",
+        "X1|loans|2001|COMPLETECALLER|30|60|1",
     ]
