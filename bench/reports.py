@@ -6,11 +6,13 @@ Run from the repository root:
 Builds the schema by migration (a temporary SQLite file; a scratch PostgreSQL database named
 ``hotline_bench_<random>``, dropped at the end, on HOTLINE_TEST_POSTGRES_URL or the local
 default), loads N calls spread over 25 days (40,000 a day, 20 queues, 1,000 agents; 80 %
-answered, 15 % abandoned, 5 % overflowed) with bulk inserts (sqlite3 executemany / asyncpg
-COPY) followed by what a live server's maintenance does (SQLite ANALYZE; PostgreSQL VACUUM
-(ANALYZE), autovacuum being off on the bench server), then times the queue report over the
-whole range by 15-minute interval (the heaviest: ~2,400 intervals x 20 queues), best of 3
-after one warm-up, plus one agent report.
+answered, 15 % abandoned, 5 % overflowed: 4 % into another queue, where a second leg is
+answered or abandoned, 1 % to voicemail) as the event log stores them (``calls``: one record
+per call; ``call_legs``: one row per queue visit, ~1.04 per call, which the reports read),
+with bulk inserts (sqlite3 executemany / asyncpg COPY) followed by what a live server's
+maintenance does (SQLite ANALYZE; PostgreSQL VACUUM (ANALYZE), autovacuum being off on the
+bench server), then times the queue report over the whole range by 15-minute interval (the
+heaviest: ~2,400 intervals x 20 queues), best of 3 after one warm-up, plus one agent report.
 Prints a table, then as the last line ``{"calls": …, "sqlite_s": …, "postgres_s": …}``.
 """
 
@@ -48,38 +50,64 @@ from hotline.storage.migrate import upgrade_async
 START = datetime(2025, 3, 1, tzinfo=UTC)
 DAYS = 25
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-COLUMNS = (
+CALL_COLUMNS = (
     "call_id", "queue", "started_at", "enqueued_at", "answered_at", "left_queue_at", "ended_at",
     "wait_s", "agent_id", "talk_s", "hold_s", "wrap_up_s", "outcome",
-    "enter_slot", "answer_slot", "leave_slot",
 )  # fmt: skip
+LEG_COLUMNS = (
+    "leg_id", "call_id", "queue", "enqueued_at", "answered_at", "left_queue_at", "wait_s",
+    "agent_id", "talk_s", "hold_s", "wrap_up_s", "outcome", "enter_slot", "answer_slot",
+    "leave_slot",
+)  # fmt: skip
+Row = tuple[Any, ...]
 
 
-def calls(n: int, seed: int = 7) -> Iterator[tuple[Any, ...]]:
-    """Call records as the event log writes them (slots included: ``with_slots``)."""
-    for row in _calls(n, seed):
-        enq, answered, left = row[3:6]
-        yield (*row, slot_of(enq), None if answered is None else slot_of(answered), slot_of(left))
-
-
-def _calls(n: int, seed: int) -> Iterator[tuple[Any, ...]]:
+def records(n: int, seed: int = 7) -> Iterator[tuple[Row, list[Row]]]:
+    """(call record, its legs) as the event log writes them (slots included, sums on the
+    call)."""
     rng = random.Random(seed)
     span = DAYS * 86_400
     for i in range(n):
         start = START + timedelta(seconds=span * i / n)
         enq = start + timedelta(seconds=rng.uniform(5, 60))
-        wait = rng.expovariate(1 / 25)
-        left = enq + timedelta(seconds=wait)
+        queue = i % 20
         roll = rng.random()
-        if roll < 0.80:
-            talk, hold, wrap = rng.uniform(60, 400), rng.choice((0.0, 0.0, 30.0)), 15.0
-            ended = left + timedelta(seconds=talk + hold)
-            yield (f"c{i}", f"q{i % 20}", start, enq, left, left, ended, wait,
-                   f"a{rng.randrange(1000)}", talk, hold, wrap, "answered")  # fmt: skip
+        legs = []
+        if 0.95 < roll <= 0.99:  # overflows after a while into another queue: a second leg
+            wait = rng.uniform(30, 120)
+            left = enq + timedelta(seconds=wait)
+            legs.append(_leg(rng, i, f"q{queue}", enq, wait, "overflow"))
+            legs.append(_leg(rng, i, f"q{(queue + 7) % 20}", left, rng.expovariate(1 / 25),
+                             "answered" if rng.random() < 0.85 else "abandoned"))  # fmt: skip
         else:
-            outcome = "overflow" if roll > 0.95 else ("short_abandon" if wait < 5 else "abandoned")
-            yield (f"c{i}", f"q{i % 20}", start, enq, None, left, left, wait, None, None, None,
-                   None, outcome)  # fmt: skip
+            outcome = "answered" if roll < 0.80 else "overflow" if roll > 0.99 else "abandoned"
+            legs.append(_leg(rng, i, f"q{queue}", enq, rng.expovariate(1 / 25), outcome))
+        last = legs[-1]
+        ended = last[5] + timedelta(seconds=(last[8] or 0.0) + (last[9] or 0.0))
+        totals = [_sum(leg[k] for leg in legs) for k in (6, 8, 9, 10)]
+        yield (
+            (f"c{i}", last[2], start, last[3], last[4], last[5], ended, totals[0], last[7],
+             *totals[1:], last[11]),
+            legs,
+        )  # fmt: skip
+
+
+def _sum(values: Iterator[float | None]) -> float | None:
+    given = [v for v in values if v is not None]
+    return sum(given) if given else None
+
+
+def _leg(rng: random.Random, i: int, queue: str, enq: datetime, wait: float, outcome: str) -> Row:
+    left = enq + timedelta(seconds=wait)
+    if outcome == "abandoned" and wait < 5:
+        outcome = "short_abandon"
+    leg_id = f"{rng.getrandbits(128):032x}"  # the uid of its call.queued event
+    if outcome == "answered":
+        talk, hold, wrap = rng.uniform(60, 400), rng.choice((0.0, 0.0, 30.0)), 15.0
+        return (leg_id, f"c{i}", queue, enq, left, left, wait, f"a{rng.randrange(1000)}", talk,
+                hold, wrap, outcome, slot_of(enq), slot_of(left), slot_of(left))  # fmt: skip
+    return (leg_id, f"c{i}", queue, enq, None, left, wait, None, None, None, None, outcome,
+            slot_of(enq), None, slot_of(left))  # fmt: skip
 
 
 def _sqlite_text(value: Any) -> Any:
@@ -87,31 +115,58 @@ def _sqlite_text(value: Any) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
 
 
-def load_sqlite(path: Path, n: int) -> None:
+def _batches(n: int, size: int = 50_000) -> Iterator[tuple[list[Row], list[Row]]]:
+    calls: list[Row] = []
+    legs: list[Row] = []
+    for call, its_legs in records(n):
+        calls.append(call)
+        legs += its_legs
+        if len(calls) == size:
+            yield calls, legs
+            calls, legs = [], []
+    if calls:
+        yield calls, legs
+
+
+def load_sqlite(path: Path, n: int) -> int:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")  # loading only; the report runs on a normal engine
-    marks = ",".join("?" * len(COLUMNS))
+    legs = 0
     with conn:
-        conn.executemany(
-            f"INSERT INTO calls ({','.join(COLUMNS)}) VALUES ({marks})",
-            (tuple(_sqlite_text(v) for v in row) for row in calls(n)),
-        )
+        for calls, its_legs in _batches(n):
+            for table, columns, rows in (
+                ("calls", CALL_COLUMNS, calls),
+                ("call_legs", LEG_COLUMNS, its_legs),
+            ):
+                marks = ",".join("?" * len(columns))
+                conn.executemany(
+                    f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})",
+                    (tuple(_sqlite_text(v) for v in row) for row in rows),
+                )
+            legs += len(its_legs)
     conn.execute("ANALYZE")  # statistics, as a live database has them
     conn.close()
+    return legs
 
 
-async def load_postgres(url: str, n: int) -> None:
+async def load_postgres(url: str, n: int) -> int:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
+    legs = 0
     try:
-        await conn.copy_records_to_table("calls", records=calls(n), columns=COLUMNS)
+        for calls, its_legs in _batches(n):
+            await conn.copy_records_to_table("calls", records=calls, columns=CALL_COLUMNS)
+            await conn.copy_records_to_table("call_legs", records=its_legs, columns=LEG_COLUMNS)
+            legs += len(its_legs)
         # What autovacuum does on a live server after a bulk load (it is off on the bench
         # server): statistics for the planner, and the visibility map that lets the report
         # read its covering index alone (an index-only scan).
         await conn.execute("VACUUM (ANALYZE) calls")
+        await conn.execute("VACUUM (ANALYZE) call_legs")
     finally:
         await conn.close()
+    return legs
 
 
 async def timed(run: Callable[[], Awaitable[Any]], repeat: int = 3) -> tuple[float, Any]:
@@ -133,7 +188,7 @@ async def measure(settings: DatabaseSettings, label: str) -> float:
     async with Database(settings) as db:
         queue_s, report = await timed(lambda: queue_report(db, request()))
         agent_s, agents = await timed(lambda: agent_report(db, request()), repeat=1)
-    offered = sum(row["offered"] for row in report["rows"])
+    offered = sum(row["offered"] for row in report["rows"])  # legs: a call per queue visited
     print(
         f"{label:<10} queue report {queue_s:6.3f} s ({len(report['rows'])} rows, "
         f"{offered} offered)   agent report {agent_s:6.3f} s ({len(agents['rows'])} rows)"
@@ -147,8 +202,8 @@ async def bench_sqlite(n: int) -> float:
         settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{path}")
         await upgrade_async(settings)
         t0 = time.perf_counter()
-        load_sqlite(path, n)
-        print(f"sqlite     loaded {n} calls in {time.perf_counter() - t0:.1f} s")
+        legs = load_sqlite(path, n)
+        print(f"sqlite     loaded {n} calls, {legs} legs in {time.perf_counter() - t0:.1f} s")
         return await measure(settings, "sqlite")
 
 
@@ -164,10 +219,10 @@ async def bench_postgres(n: int) -> float:
         settings = DatabaseSettings(url=url)
         await upgrade_async(settings)
         t0 = time.perf_counter()
-        await load_postgres(url, n)
+        legs = await load_postgres(url, n)
         print(
-            f"postgres   loaded {n} calls in {time.perf_counter() - t0:.1f} s "
-            "(then VACUUM (ANALYZE) calls, as autovacuum would on a live server)"
+            f"postgres   loaded {n} calls, {legs} legs in {time.perf_counter() - t0:.1f} s "
+            "(then VACUUM (ANALYZE), as autovacuum would on a live server)"
         )
         return await measure(settings, "postgres")
     finally:

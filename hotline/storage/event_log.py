@@ -1,4 +1,5 @@
-"""The event log writer: domain events → ``events`` rows + call records + agent intervals.
+"""The event log writer: domain events → ``events`` rows + call records + their queue legs +
+agent intervals.
 
 Two tasks, off the routing path:
 - the *collector* drains its own ``DomainBus`` subscription, stamps each event with a uid,
