@@ -69,14 +69,9 @@ async def write_batch(
     await _write_legs(conn, leg_ops)
     await _refresh_totals(conn, sorted({op.call_id for op in leg_ops}))
     interval_ops = [op for op in ops if isinstance(op, OpenInterval | CloseIntervals)]
-    # Consecutive operations of one type go in one executemany; order between types is kept
-    # (a close must precede the open that follows it).
-    for is_open, group in groupby(interval_ops, key=lambda op: isinstance(op, OpenInterval)):
-        items = list(group)
-        if is_open:
-            await _open_intervals(conn, [op for op in items if isinstance(op, OpenInterval)])
-        else:
-            await _close_intervals(conn, [op for op in items if isinstance(op, CloseIntervals)])
+    for closes, opens in interval_rounds(interval_ops):
+        await _close_intervals(conn, closes)
+        await _open_intervals(conn, opens)
 
 
 # -- calls -----------------------------------------------------------------------------------
@@ -257,7 +252,32 @@ def _held_since_answer(op: LegPatch) -> Any:
 # -- agent intervals -------------------------------------------------------------------------
 
 
+def interval_rounds(
+    ops: Sequence[OpenInterval | CloseIntervals],
+) -> list[tuple[list[CloseIntervals], list[OpenInterval]]]:
+    """The operations in rounds that keep their order where it matters: within one agent's
+    category (a close must precede the open that follows it, and that open the next close).
+    Operations on different (agent, category) pairs touch different rows, so the n-th one of
+    every pair goes in round n: a few statements per batch rather than two per state change."""
+    rounds: list[tuple[list[CloseIntervals], list[OpenInterval]]] = []
+    depth: dict[tuple[str, str], int] = {}
+    for op in ops:
+        key = (op.agent_id, op.category.value)
+        n = depth.get(key, 0)
+        depth[key] = n + 1
+        if n == len(rounds):
+            rounds.append(([], []))
+        closes, opens = rounds[n]
+        if isinstance(op, OpenInterval):
+            opens.append(op)
+        else:
+            closes.append(op)
+    return rounds
+
+
 async def _open_intervals(conn: AsyncConnection, ops: Sequence[OpenInterval]) -> None:
+    if not ops:
+        return
     rows = [
         {
             "uid": op.uid,
@@ -289,6 +309,8 @@ _CLOSE = (
 
 
 async def _close_intervals(conn: AsyncConnection, ops: Sequence[CloseIntervals]) -> None:
+    if not ops:
+        return
     params = [
         {"b_agent": op.agent_id, "b_category": op.category.value, "b_end": op.ended_at}
         for op in ops

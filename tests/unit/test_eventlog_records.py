@@ -298,3 +298,31 @@ def test_queued_elsewhere_without_an_exit_event_leaves_the_first_queue() -> None
         ("cards", "transferred", 12.0, None, None, None),
         ("loans", "abandoned", 8.0, None, None, None),
     ]
+
+
+def test_interval_rounds_keep_each_agents_order() -> None:
+    from hotline.storage.record_sql import interval_rounds
+
+    events = agent_shift("1", T0, at(3600), [(at(60), 30, "lunch")])
+    events += agent_shift("2", T0, at(600), [])
+    events += [
+        DomainEvent(EventKind.AGENT_STATE, None, "1", ts=at(s), data={"state": state})
+        for s, state in ((10, "on_call"), (20, "wrap_up"), (25, "available"))
+    ]
+    ops = fold(sorted(events, key=lambda e: e.ts))
+    rounds = interval_rounds(ops)  # type: ignore[arg-type]
+    flat = [op for closes, opens in rounds for op in (*closes, *opens)]
+    assert sorted(map(repr, flat)) == sorted(map(repr, ops))
+
+    def chain(seq: list[object], agent: str, category: IntervalCategory) -> list[object]:
+        return [
+            op
+            for op in seq
+            if isinstance(op, OpenInterval | CloseIntervals)
+            and (op.agent_id, op.category) == (agent, category)
+        ]
+
+    for agent in "12":
+        for category in IntervalCategory:
+            assert chain(flat, agent, category) == chain(ops, agent, category)
+    assert len(rounds) < len(ops) / 2
