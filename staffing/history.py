@@ -1,5 +1,7 @@
-"""Thin loaders for the forecast: arrivals and handle times from the ``calls`` table, holidays
-from the hotline calendar (``config/hotlines.yaml``). The pure model is ``staffing.forecast``.
+"""Thin loaders for the forecast: arrivals and handle times from the call legs (one per visit
+of a call to a queue: a call that overflows or is transferred into a queue is demand there
+too, as live statistics and reports count it), holidays from the hotline calendar
+(``config/hotlines.yaml``). The pure model is ``staffing.forecast``.
 
 A queue's special days are the calendar entries of the schedules of the hotlines whose
 ``default_queue`` it is. When those schedules name no calendar (a 24×7 line) or no hotline
@@ -15,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hotline.storage.db import Database
-from hotline.storage.models import Call
+from hotline.storage.models import CallLeg
 from ivr.loader import YamlProblems, load_yaml_file, validate_document
 from ivr.model import HotlinesFile
 from staffing.forecast import DayKind
@@ -25,8 +27,8 @@ async def load_arrivals(
     db: Database, queue: str, since: datetime, until: datetime
 ) -> list[datetime]:
     """``enqueued_at`` of every call offered to ``queue`` in ``[since, until)`` (UTC-aware)."""
-    query = select(Call.enqueued_at).where(
-        Call.queue == queue, Call.enqueued_at >= since, Call.enqueued_at < until
+    query = select(CallLeg.enqueued_at).where(
+        CallLeg.queue == queue, CallLeg.enqueued_at >= since, CallLeg.enqueued_at < until
     )
     async with db.session() as session:
         rows = (await session.execute(query)).scalars().all()
@@ -36,13 +38,18 @@ async def load_arrivals(
 async def load_handle_time(
     db: Database, queue: str, since: datetime, until: datetime
 ) -> float | None:
-    """Mean handle time (talk + hold + wrap-up) of the queue's answered calls, or None."""
-    handle = func.coalesce(Call.talk_s, 0.0) + func.coalesce(Call.wrap_up_s, 0.0)
+    """Mean handle time (talk + hold + wrap-up: talk leaves hold out) of the queue's answered
+    calls, or None."""
+    handle = (
+        func.coalesce(CallLeg.talk_s, 0.0)
+        + func.coalesce(CallLeg.hold_s, 0.0)
+        + func.coalesce(CallLeg.wrap_up_s, 0.0)
+    )
     query = select(func.avg(handle)).where(
-        Call.queue == queue,
-        Call.answered_at.is_not(None),
-        Call.enqueued_at >= since,
-        Call.enqueued_at < until,
+        CallLeg.queue == queue,
+        CallLeg.answered_at.is_not(None),
+        CallLeg.enqueued_at >= since,
+        CallLeg.enqueued_at < until,
     )
     async with db.session() as session:
         value = (await session.execute(query)).scalar_one_or_none()

@@ -1,4 +1,5 @@
-"""Forecast and plan from a SQLite ``calls`` table, through the service and the API router."""
+"""Forecast and plan from a SQLite database's call legs, through the service and the API
+router. The last week's calls overflow from "loans" into "cards": demand in both queues."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from cti.settings import DatabaseSettings, Settings
 from hotline.api.auth import Principal, current_principal
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
-from hotline.storage.models import Call
+from hotline.storage.models import CallLeg
+from hotline.storage.record_ops import slot_of
 from staffing.api import create_staffing_router
+from staffing.history import load_arrivals, load_handle_time
 from staffing.plan import Target
 from staffing.service import ForecastRequest, queue_forecast, queue_plan
 
@@ -35,8 +38,16 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
                     for k in range(10):
                         serial += 1
                         at = datetime(day.year, day.month, day.day, hour - 8, k * 6, tzinfo=UTC)
-                        session.add(Call(call_id=f"c{serial}", queue="cards", enqueued_at=at,
-                                         answered_at=at, talk_s=150.0, wrap_up_s=30.0))  # fmt: skip
+                        if n >= 21 and k == 0:  # first waited in loans, then overflowed
+                            session.add(CallLeg(leg_id=f"l{serial}", call_id=f"c{serial}",
+                                                queue="loans", enqueued_at=at, outcome="overflow",
+                                                enter_slot=slot_of(at)))  # fmt: skip
+                        # talk leaves hold out: handle = 120 + 30 + 30
+                        session.add(CallLeg(leg_id=f"c{serial}", call_id=f"c{serial}",
+                                            queue="cards", enqueued_at=at, answered_at=at,
+                                            talk_s=120.0, hold_s=30.0, wrap_up_s=30.0,
+                                            outcome="answered",
+                                            enter_slot=slot_of(at)))  # fmt: skip
             await session.commit()
         yield database
 
@@ -79,3 +90,13 @@ async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> N
             params={"calls_per_hour": 200, "aht_s": 180, "logged_in": 5},
         )
         assert need.json()["needed"] == 14 and need.json()["shortfall"] == 9
+
+
+async def test_a_call_that_overflowed_is_demand_in_both_queues(db: Database) -> None:
+    since = datetime.combine(START - timedelta(days=28), datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(START, datetime.min.time(), tzinfo=UTC)
+    loans = await load_arrivals(db, "loans", since, until)
+    cards = await load_arrivals(db, "cards", since, until)
+    assert (len(loans), len(cards)) == (7 * 8, 28 * 8 * 10)
+    assert await load_handle_time(db, "loans", since, until) is None  # nobody answered there
+    assert await load_handle_time(db, "cards", since, until) == pytest.approx(180.0)
