@@ -39,17 +39,21 @@ class EventKind(StrEnum):
     CALL_RING_NO_ANSWER = "call.ring_no_answer"  # agent, ring_s, reason (dial status)
     # agent, wait_s, predicted_wait_s; from the ACD also asterisk_predicted_wait_s
     CALL_ANSWERED = "call.answered"
-    CALL_COMPLETED = "call.completed"  # by caller|agent|unknown, talk_s; from the ACD also agent
+    # by caller|agent|transfer|unknown, talk_s (hold left out: call.unheld carries it); from
+    # the ACD also agent
+    CALL_COMPLETED = "call.completed"
     CALL_ABANDONED = "call.abandoned"  # wait_s; agent when it left while a phone rang
     # target, reason, wait_s; from the ACD also target_kind (queue, voicemail, closed)
     CALL_OVERFLOWED = "call.overflowed"
+    # the agent handed the caller on: agent, target_kind (agent, queue, number), target,
+    # attended; a transfer into a queue is followed by call.queued (a new leg)
     CALL_TRANSFERRED = "call.transferred"
     # reached the native queue (Hotline was down or failed); from the ACD: reason
     # (hold-timeout), native_queue, wait_s
     CALL_FALLBACK = "call.fallback"
     CALL_ENDED = "call.ended"  # hang-up of the caller's channel, whatever the state
     CALL_HELD = "call.held"  # the agent put the caller on hold (agent)
-    CALL_UNHELD = "call.unheld"
+    CALL_UNHELD = "call.unheld"  # agent, hold_s (also when the call ends on hold)
     # agents
     AGENT_LOGGED_IN = "agent.logged_in"  # device, queues (comma-separated ids, optional)
     AGENT_LOGGED_OUT = "agent.logged_out"
