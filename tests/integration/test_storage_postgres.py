@@ -28,6 +28,7 @@ from hotline.storage import (
 )
 from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
 from hotline.storage.models import Base
+from tests.unit import test_call_legs as legs_tests
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -145,3 +146,23 @@ async def test_missing_database_error_hides_the_password(settings: DatabaseSetti
             await db.connect()
     assert "s3cret-pw" not in str(caught.value)
     assert ":***@" in str(caught.value) and "hotline_no_such_db" in str(caught.value)
+
+
+async def test_migration_0005_moves_stored_calls_into_legs(settings: DatabaseSettings) -> None:
+    await legs_tests.check_0005_with_data(settings)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "test_one_writer_writes_the_leg",
+        "test_writer_restart_between_queued_and_answered",
+        "test_restart_mid_hold_keeps_earlier_holds",
+        "test_overflow_after_a_restart_closes_the_old_leg_first",
+        "test_resync_does_not_offer_a_waiting_call_twice",
+    ],
+)
+async def test_call_legs_writer_on_postgres(db: Database, tmp_path: Any, scenario: str) -> None:
+    """The leg writer's scenarios (tests/unit/test_call_legs.py) on PostgreSQL: its SQL (the
+    open leg of a call found by the database after a restart) must hold on both."""
+    await getattr(legs_tests, scenario)(db, tmp_path)
