@@ -67,6 +67,16 @@ def eligible(engine: AcdEngine, agent_id: str, call_id: str, at: float | None = 
     return any(satisfies(skills, engine.router.pool.requirements[sig]) for sig in sigs)
 
 
+def waiting_at(engine: AcdEngine, call_id: str, decision_id: int) -> bool:
+    """Was the call waiting when decision ``decision_id`` was taken?
+
+    Every routing decision about a call is in its traces: the last one before ``decision_id``
+    either found no agent (the call waited) or offered it to one (it was ringing).
+    """
+    before = [t for t in engine.traces(call_id) if t.decision_id < decision_id]
+    return bool(before) and before[-1].agent_id is None
+
+
 def check_invariants(
     engine: AcdEngine, effects: list[Effect], live: set[str], arrived: str = ""
 ) -> None:
@@ -112,6 +122,11 @@ def check_invariants(
             if other.call_id == arrived or not eligible(
                 engine, effect.agent_id, other.call_id, decided_at
             ):
+                continue
+            # A call ringing another agent when this decision was taken was not left behind:
+            # it is back in line only because this input's no-answer came after the timers
+            # that the input ran first (a late tick).
+            if not waiting_at(engine, other.call_id, effect.decision_id):
                 continue
             # Equal queue weights: the cross-queue rank is (priority, enqueue time, arrival).
             assert (-other.priority, other.enqueued_at, other.seq) > (

@@ -308,3 +308,46 @@ def test_calls_relaxing_at_the_same_instant_are_served_best_first() -> None:
     arrive(engine, "normal", "bank", at=0.0)
     arrive(engine, "vip", "bank", at=0.0, priority=50)
     assert offers(engine.tick(25.0)) == [("vip", "a0")]
+
+
+def test_a_late_no_answer_does_not_make_the_call_rung_meanwhile_an_overtaker() -> None:
+    # Found by the property test (its oracle was wrong, not the engine): no tick at 30, so the
+    # no-answer at 35 first applies the step due at 30, which offers c3 to a0 and then c4 to
+    # a2; only then does c3's ring fail. c3 was ringing, not waiting, when c4 went to a2.
+    card = Queue(
+        id="card", skills={"card": 5}, relaxation=(RelaxationStep(after_s=30, min_level=2),)
+    )
+    engine = make_engine(
+        [card],
+        [agent("a0", limit=1, card=2), agent("a1", limit=1), agent("a2", limit=1, card=2)],
+    )
+    arrive(engine, "c1", "card", at=0.0)
+    arrive(engine, "c2", "card", at=0.0)
+    engine.login("a0", now=0.0)
+    arrive(engine, "c3", "card", at=0.0)
+    engine.login("a2", now=0.0)
+    for call_id in ("c4", "c5", "c6"):
+        arrive(engine, call_id, "card", at=0.0)
+    assert isinstance(engine.wrap_up_done("a0", now=7.0)[0], Ignored)
+    engine.call_abandoned("c1", now=14.0)
+    engine.call_abandoned("c2", now=21.0)
+    assert offers(arrive(engine, "c7", "card", at=28.0)) == []
+
+    effects = engine.offer_failed("c3", "a0", now=35.0)
+
+    # Oldest first at 30: c3 to the longest idle agent (a0, by id), the next oldest to a2.
+    assert offers(effects) == [("c3", "a0"), ("c4", "a2")]
+    c3_offer, c4_offer = [e.decision_id for e in effects if isinstance(e, OfferCall)]
+    assert c3_offer < c4_offer
+    assert [t.at for t in engine.traces("c4") if t.decision_id == c4_offer] == [30.0]
+    # Then the no-answer: c3 is back at its place (same enqueue time and arrival number).
+    assert AgentPaused("a0", "no-answer") in effects
+    c3 = engine.calls["c3"]
+    assert c3.state == "waiting" and c3.entry.declined_by == {"a0"}
+    c5 = engine.calls["c5"].entry
+    assert (c3.entry.enqueued_at, c3.entry.seq) < (c5.enqueued_at, c5.seq)
+    assert engine.announcement("c3", now=35.0).position == 1  # type: ignore[union-attr]
+    # And it is a2's next call, before the younger c5 and c6.
+    engine.offer_answered("c4", "a2", now=36.0)
+    assert offers(engine.call_ended("c4", now=40.0)) == [("c3", "a2")]
+
