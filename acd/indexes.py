@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -58,7 +59,10 @@ class AgentEntry:
     signatures: list[int] = field(default_factory=list)
     available: bool = False
     available_since: float = 0.0
-    epoch: int = 0  # bumped on every availability change; heap entries carry it
+    # Set from a pool-wide counter on every availability change; heap items carry it. Unique
+    # across entries, so the stale items of an agent that logged out and back in at the same
+    # instant never tie with the new entry's (a tie would compare AgentEntry objects).
+    epoch: int = 0
     calls_answered: int = 0
     declined: set[str] = field(default_factory=set)  # waiting calls it failed to answer
     bucket_cache_generation: int = -1
@@ -87,6 +91,7 @@ class AgentPool:
         self.members: list[set[str]] = []
         self._heaps: dict[tuple[int, AgentOrder], list[_AgentHeapItem]] = {}
         self._heaps_by_sig: list[list[tuple[AgentOrder, list[_AgentHeapItem]]]] = []
+        self._epochs = itertools.count(1)
 
     # --- signatures -------------------------------------------------------------------------
 
@@ -116,7 +121,7 @@ class AgentPool:
 
     def remove_agent(self, agent_id: str) -> None:
         entry = self.agents.pop(agent_id)
-        entry.epoch += 1
+        entry.epoch = next(self._epochs)
         entry.available = False
         for sig in entry.signatures:
             self.members[sig].discard(agent_id)
@@ -125,7 +130,7 @@ class AgentPool:
         entry = self.agents[agent_id]
         entry.available = True
         entry.available_since = now
-        entry.epoch += 1
+        entry.epoch = next(self._epochs)
         for sig in entry.signatures:
             for order, heap in self._heaps_by_sig[sig]:
                 self._push(heap, entry, order)
@@ -134,7 +139,7 @@ class AgentPool:
         entry = self.agents.get(agent_id)
         if entry is not None and entry.available:
             entry.available = False
-            entry.epoch += 1
+            entry.epoch = next(self._epochs)
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -351,3 +351,14 @@ def test_a_late_no_answer_does_not_make_the_call_rung_meanwhile_an_overtaker() -
     engine.offer_answered("c4", "a2", now=36.0)
     assert offers(engine.call_ended("c4", now=40.0)) == [("c3", "a2")]
 
+
+def test_logging_out_and_in_again_at_the_same_instant() -> None:
+    # Found by the property test: the new login's heap item tied with the stale one of the
+    # logged-out entry (same idle time, same epoch) and the heap compared the two entries.
+    engine = make_engine([CARD], [agent("a0", card=5)])
+    arrive(engine, "c0", "card", at=0.0)  # builds the signature's heap of available agents
+    engine.call_abandoned("c0", now=0.0)
+    engine.login("a0", now=0.0)
+    engine.logout("a0", now=0.0)
+    engine.login("a0", now=0.0)
+    assert offers(arrive(engine, "c1", "card", at=0.0)) == [("c1", "a0")]
