@@ -287,11 +287,16 @@ class SavedAgent:
 
 @dataclass(frozen=True, slots=True)
 class ConnectingCall:
-    """A caller in the connect context: its agent's phone rings, or they talk."""
+    """A caller in the connect context (its agent's phone rings, or they talk) or in one of
+    the in-call contexts (on hold, back from hold); what its channel says of its queue."""
 
     call_id: str
     agent_id: str
     bridged: bool
+    queue_id: str = ""
+    priority: int = 0
+    enqueued_epoch: float | None = None
+    on_hold_from: str | None = None  # on hold: the agent's channel waiting for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,7 +552,8 @@ class AmiAcdPbx:
                 reads.append(self._read_held(call_id, channel.get("Channel") or call_id))
             elif call_id and context in _CONNECTED_CONTEXTS:
                 bridged = bool(channel.get("BridgeId")) or context != CONNECT_CONTEXT
-                reads.append(self._read_connecting(call_id, bridged))
+                on_hold = context == ONHOLD_CONTEXT and not channel.get("BridgeId")
+                reads.append(self._read_connecting(call_id, bridged, on_hold=on_hold))
         for found in await asyncio.gather(*reads):
             if isinstance(found, HoldEntered):
                 snapshot.held.append(found)
@@ -585,11 +591,22 @@ class AmiAcdPbx:
             values[HOTLINE_IVR_PATH] or None,
         )
 
-    async def _read_connecting(self, call_id: str, bridged: bool) -> ConnectingCall | None:
-        values = await self._getvars(call_id, [HOTLINE_ACD_AGENT])
+    async def _read_connecting(
+        self, call_id: str, bridged: bool, *, on_hold: bool = False
+    ) -> ConnectingCall | None:
+        names = [HOTLINE_ACD_AGENT, HOTLINE_QUEUE, HOTLINE_PRIORITY, HOTLINE_ACD_ENQUEUED]
+        values = await self._getvars(call_id, [*names, HOTLINE_ACD_AGENT_CHANNEL])
         if values is None or not values[HOTLINE_ACD_AGENT]:
             return None
-        return ConnectingCall(call_id, values[HOTLINE_ACD_AGENT], bridged)
+        return ConnectingCall(
+            call_id,
+            values[HOTLINE_ACD_AGENT],
+            bridged,
+            values[HOTLINE_QUEUE],
+            _int(values[HOTLINE_PRIORITY]),
+            _float(values[HOTLINE_ACD_ENQUEUED]),
+            (values[HOTLINE_ACD_AGENT_CHANNEL] or None) if on_hold else None,
+        )
 
     @staticmethod
     async def _all(actions: list[Coroutine[Any, Any, Response]]) -> None:

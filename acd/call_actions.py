@@ -13,7 +13,9 @@ How each is carried out on Asterisk (contexts in ``extensions_acd.conf``):
 - attended transfer: the caller is put on hold, the agent's channel dials the target; then
   complete (the caller is bridged to the consulted party, the agent's channel hung up) or
   cancel (the consultation is dropped and the caller taken off hold). A consulted agent is
-  paused with reason ``consult`` until the transferred call ends.
+  paused with reason ``consult`` while consulted; once it has the caller it is on call with
+  it (the call is its own from then: hold, transfer, wrap-up). A consulted number is outside
+  the ACD: the call ends there for Hotline.
 
 Invariants: the engine is touched under the lock only, never across an ``await`` (the AMI
 actions run between two locked sections, and the second re-checks the call is still there);
@@ -32,7 +34,7 @@ from acd import publish as events
 from acd.agent_state import AgentState, AgentStatus
 from acd.asterisk import AcdPbx, ChannelGone, ConsultEnded, PbxError
 from acd.clock import Clock
-from acd.effects import Effect
+from acd.effects import CallArrived, Effect, Rejected
 from acd.engine import AcdEngine, CallRecord
 from acd.in_call import InCallState, Transfer, TransferKind, personal_skill
 from acd.model import AcdConfig
@@ -170,8 +172,11 @@ class CallActions:
             held.closing = False
             raise
         async with self._lock:
+            record = self.engine.calls.get(call_id)
             self._end_hold(call_id)
             self._hand_off(call_id, transfer)
+            if record is not None and transfer.kind == "agent":
+                self._take_over(record, transfer.target)
         log.info(
             "acd call transferred",
             extra={"call_id": call_id, "kind": transfer.kind, "target": transfer.target,
@@ -342,6 +347,21 @@ class CallActions:
         status = self.engine.agents.get(agent_id)
         if status is not None and status.pause_reason == CONSULT_PAUSE:
             self._apply(self.engine.unpause(agent_id, now))
+
+    def _take_over(self, record: CallRecord, agent_id: str) -> None:
+        """The consulted agent has the caller now: on call with it (its pause ends), so it
+        can hold or transfer it in turn and goes to wrap-up when it ends."""
+        entry = record.entry
+        arrived = CallArrived(
+            entry.call_id, entry.queue_id, entry.enqueued_at, entry.priority, record.skills,
+            record.language,
+        )  # fmt: skip
+        now = self._clock.now()
+        effects = self.engine.adopt_connected(arrived, agent_id, now, now)
+        self._apply(effects)
+        if not any(isinstance(e, Rejected) for e in effects):
+            self._in_call.consulted_agents.pop(entry.call_id, None)
+            self._in_call.taken_over.add(entry.call_id)
 
     def _end_hold(self, call_id: str) -> None:
         record = self.engine.calls.get(call_id)

@@ -179,6 +179,38 @@ class AcdEngine:
         self._leave(record, now, effects, "caller hung up")
         return self._finish(effects)
 
+    def adopt_connected(
+        self, call: CallArrived, agent_id: str, answered_at: float, now: float
+    ) -> list[Effect]:
+        """A call already talking with ``agent_id`` that this engine did not connect: found on
+        Asterisk at a resync, or handed to the agent by an attended transfer. The agent (free
+        or paused: the pause ends) goes on call without an offer, nothing is routed on the
+        way, and the call then ends like any other (``call_ended``: wrap-up)."""
+        effects = self._advance(now)
+        status = self.agents.get(agent_id)
+        state = status.state if status is not None else AgentState.LOGGED_OUT
+        if state not in (AgentState.AVAILABLE, AgentState.PAUSED):
+            return [*effects, Rejected("adopt_connected", agent_id, f"agent is {state.value}")]
+        queue = self.router.queues.get(call.queue_id)
+        if queue is None:
+            return [*effects, Rejected("adopt_connected", call.call_id, "unknown queue")]
+        if call.call_id in self.calls:
+            return [*effects, Ignored("adopt_connected", call.call_id, "duplicate call id")]
+        if state is AgentState.PAUSED:
+            self._agent_step(agent_id, AgentInput.UNPAUSE, now, effects)
+            self._paused.discard(agent_id)
+        self.router.agent_unavailable(agent_id)
+        self._agent_step(agent_id, AgentInput.OFFER, now, effects)
+        self._agent_step(agent_id, AgentInput.ANSWER, now, effects)
+        self._seq += 1
+        entry = CallEntry(
+            call.call_id, queue.id, call.priority, call.enqueued_at, self._seq, queue.weight
+        )
+        record = CallRecord(entry, dict(call.skills), call.language, call.enqueued_at)
+        record.state, record.agent_id, record.answered_at = "connected", agent_id, answered_at
+        self.calls[call.call_id] = record
+        return self._finish(effects)
+
     def offer_answered(self, call_id: str, agent_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
         record = self._current_offer("offer_answered", call_id, agent_id, effects)

@@ -37,6 +37,7 @@ from acd.asterisk import (
     AgentHungUp,
     AmiAcdPbx,
     ChannelGone,
+    ConnectingCall,
     ConsultEnded,
     DeviceState,
     EventsLost,
@@ -514,6 +515,19 @@ class AcdService(CallActions):
         hold_s = self._in_call.total_hold(call_id)
         self._in_call.forget(call_id)
         unheld = [] if on_hold is None else [on_hold]
+        if call_id in self._in_call.taken_over:
+            # Taken over by a consulted agent: the first agent's completion counted the leg.
+            self._in_call.taken_over.discard(call_id)
+            log.info(
+                "acd transferred call ended",
+                extra={"call_id": call_id, "agent": record.agent_id, "by": by},
+            )
+            return self._built(
+                lambda at: [
+                    *(events.call_unheld(record, at, span) for span in unheld),
+                    events.call_ended(call_id, record.entry.queue_id, at),
+                ]
+            )
         return self._built(
             lambda at: [
                 *(events.call_unheld(record, at, span) for span in unheld),
@@ -689,9 +703,12 @@ class AcdService(CallActions):
                 self._apply(self.engine.pause(agent.agent_id, agent.pause_reason, now))
         for call in snapshot.connecting:
             status = self.engine.agents.get(call.agent_id)
-            if status is not None and status.state is AgentState.AVAILABLE:
-                self._apply(self.engine.pause(call.agent_id, RESYNC_BUSY, now))
-                self._resync_busy[call.call_id] = call.agent_id
+            if status is None or status.state is not AgentState.AVAILABLE:
+                continue
+            if call.bridged and self._adopt(old, call, now):
+                continue  # talking (or on hold): on call again, hold and transfer work
+            self._apply(self.engine.pause(call.agent_id, RESYNC_BUSY, now))
+            self._resync_busy[call.call_id] = call.agent_id
         for agent_ids in list(self._device_agents.items()):
             device, ids = agent_ids
             state = snapshot.device_states.get(device)
@@ -702,6 +719,32 @@ class AcdService(CallActions):
         for waiting in held:
             self._arrive(waiting, now)
         return held
+
+    def _adopt(self, old: AcdEngine, call: ConnectingCall, now: float) -> bool:
+        """A connected call found at a resync goes back into the engine with its agent: as
+        the old engine had it (an AMI reconnect), else as its channel says (a restart: talk
+        time then counts from now). False: not enough to go on (e.g. its queue is unknown)."""
+        before = old.calls.get(call.call_id)
+        if before is not None and before.state == "connected" and before.agent_id == call.agent_id:
+            entry = before.entry
+            arrived = CallArrived(
+                call.call_id, entry.queue_id, entry.enqueued_at, entry.priority,
+                before.skills, before.language,
+            )  # fmt: skip
+            answered = before.answered_at if before.answered_at is not None else now
+        else:
+            enqueued = now
+            if call.enqueued_epoch is not None:
+                enqueued = min(now, self._clock.from_epoch(call.enqueued_epoch))
+            arrived = CallArrived(call.call_id, call.queue_id, enqueued, call.priority, {}, None)
+            answered = now
+        effects = self.engine.adopt_connected(arrived, call.agent_id, answered, now)
+        self._apply(effects)
+        if any(isinstance(e, Rejected) for e in effects):
+            return False
+        if call.on_hold_from is not None and call.call_id not in self._in_call.held:
+            self._in_call.hold(call.call_id, call.on_hold_from, now)
+        return True
 
     def _agents_to_restore(self, old: AcdEngine, snapshot: PbxSnapshot) -> list[SavedAgent]:
         """What this process knows beats Asterisk's copy (a reconnect, not a restart)."""

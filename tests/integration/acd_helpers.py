@@ -177,6 +177,12 @@ async def ensure_acd_dialplan(ami: AmiClient) -> None:
     files are current; the shared test PBX may have been started before they changed)."""
     shown = await ami.command("dialplan show s@hotline-acd-hold")
     resume = await ami.command("dialplan show s@hotline-acd-resume")
-    transfer = await ami.command("dialplan show agent1@hotline-transfer")  # pattern fixed
-    if "CallPriority" not in shown or "Bridge" not in resume or "test-agents" not in transfer:
+    transfer = await ami.command("dialplan show agent1@hotline-transfer")
+    handed = await ami.command("dialplan show s@hotline-acd-transferred")
+    if (
+        "CallPriority" not in shown
+        or "Bridge" not in resume
+        or "test-agents" not in transfer
+        or "agent-gone" not in handed
+    ):
         await ami.command("dialplan reload")

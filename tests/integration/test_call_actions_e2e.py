@@ -305,8 +305,11 @@ async def test_attended_transfer_to_an_agent_completes(rig: Rig) -> None:
             transferred = rig.events(K.CALL_TRANSFERRED, call_id)[0]
             assert (transferred.data["target"], transferred.data["attended"]) == ("agent2", True)
             assert acd.agent("agent1").state is not AgentState.ON_CALL
+            assert acd.agent("agent2").state is AgentState.ON_CALL  # its call now
             # agent2 keeps the caller until it hangs up (talk 6 s), then takes calls again.
+            await rig.wait_event(K.CALL_ENDED, call_id)
             await rig.until(lambda: acd.agent("agent2").state is AgentState.AVAILABLE, within_s=15)
+            assert len(rig.events(K.CALL_COMPLETED, call_id)) == 1  # agent1's, by transfer
     finally:
         await acd.stop()
 
@@ -339,3 +342,30 @@ async def test_attended_transfer_cancelled_goes_back_to_the_caller(rig: Rig) -> 
                 raise AssertionError("the consulted party is still up")
     finally:
         await acd.stop()
+
+
+async def test_a_restart_of_hotline_while_a_caller_is_on_hold(rig: Rig) -> None:
+    """The new process finds the call on hold (its agent on call, not paused) and can take it
+    off hold; the agent's hang-up then ends it as usual."""
+    queue = Queue(id=rig.queue("restart"), skills={"credit_card": 1})
+    acd_config = config([queue], [agent_def(1, {"credit_card": 5})])
+    first = await rig.service(acd_config)
+    await set_agent(rig.ami, 1, talk=10)
+    try:
+        async with CallWatch(rig.ami) as watch:
+            await first.login("agent1")
+            call_id = await answered_call(rig, first, watch, "r1", queue.id)
+            await first.hold(call_id)
+            await rig.channel(in_context(call_id, "hotline-acd-onhold"))
+    finally:
+        await first.stop()
+    second = await rig.service(acd_config)
+    try:
+        assert second.agent("agent1").state is AgentState.ON_CALL
+        await second.unhold(call_id)
+        await rig.bridged(call_id, lambda c: "agent1@test-agents" in (c.get("Channel") or ""))
+        completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
+        assert completed.data["by"] == "agent"
+        assert second.agent("agent1").state is not AgentState.ON_CALL
+    finally:
+        await second.stop()

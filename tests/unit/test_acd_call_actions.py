@@ -15,10 +15,13 @@ from acd.agent_state import AgentState
 from acd.asterisk import (
     AgentHungUp,
     ChannelGone,
+    ConnectingCall,
     ConsultEnded,
     HoldEntered,
     OfferAnswered,
     PbxError,
+    PbxSnapshot,
+    SavedAgent,
     translate,
 )
 from acd.call_actions import CONSULT_PAUSE, CallActionError
@@ -315,9 +318,16 @@ async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> 
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
     # The hand-over hangs the agent's channel up: that is not the agent ending anything.
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
-    assert rig.service.agent("a3").pause_reason == CONSULT_PAUSE  # on the transferred call
+    # a3 has the caller now: on call with it, and may hold it in turn.
+    assert rig.service.agent("a3").state is AgentState.ON_CALL
+    assert rig.service.engine.calls["c1"].agent_id == "a3"
+    await rig.service.hold("c1")
+    completions = len([e for e in rig.published if e.kind is K.CALL_COMPLETED])
     await rig.feed(ChannelGone("c1", "Local/c1;2"))  # that call ends
-    assert rig.service.agent("a3").state is AgentState.AVAILABLE
+    assert rig.service.agent("a3").state in (AgentState.WRAP_UP, AgentState.AVAILABLE)
+    # No second completion: the queue leg was a1's; a3's time shows in its agent states.
+    assert len([e for e in rig.published if e.kind is K.CALL_COMPLETED]) == completions
+    assert rig.kinds()[-1] == "call.ended"
 
 
 async def test_attended_transfer_cancel_goes_back_to_the_caller(rig: Rig) -> None:
@@ -383,3 +393,48 @@ async def test_the_api_adapter_maps_refusals_to_404_and_409(rig: Rig) -> None:
         await control.transfer("c1", "queue", "nope", attended=False)
     await control.hold("c1")
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
+
+
+async def test_a_restart_finds_a_call_talking_and_one_on_hold_back_on_call() -> None:
+    pbx = CallPbx()
+    clock = Ticking()
+    published: list[DomainEvent] = []
+    pbx.snapshot_value = PbxSnapshot(
+        connecting=[
+            ConnectingCall("talking", "a1", True, "cards", 0, None),
+            ConnectingCall("held", "a3", True, "cards", 0, None, on_hold_from="Local/a3;1"),
+        ],
+        agents=[SavedAgent("a1", "Local/agent1@test-agents/n"),
+                SavedAgent("a3", "Local/agent3@test-agents/n")],
+    )  # fmt: skip
+    service = AcdService(CONFIG, pbx, clock=Clock(monotonic=clock), publish=published.append)
+    await service.start()
+    try:
+        assert service.agent("a1").state is AgentState.ON_CALL  # not paused "resync-busy"
+        assert service.engine.calls["talking"].state == "connected"
+        await service.unhold("held")  # the agent's channel was read from the caller's
+        assert pbx.actions == [("resume", "held", "Local/a3;1")]
+        await service.hold("talking")
+        clock.t += 12
+        pbx.queue.put_nowait(ChannelGone("talking", "Local/talking;2"))
+        await settle(pbx)
+        completed = [e for e in published if e.kind is K.CALL_COMPLETED][-1]
+        assert (completed.call_id, completed.data["talk_s"]) == ("talking", 0)  # all on hold
+        assert service.agent("a1").state is AgentState.WRAP_UP
+    finally:
+        await service.stop()
+
+
+async def test_an_ami_reconnect_keeps_the_talk_time_of_a_connected_call(rig: Rig) -> None:
+    await connected(rig)
+    rig.clock.t += 40
+    rig.pbx.snapshot_value = PbxSnapshot(
+        connecting=[ConnectingCall("c1", "a1", True, "cards", 0, None)],
+        agents=[SavedAgent("a1", "Local/agent1@test-agents/n")],
+    )
+    await rig.service.resync()
+    assert rig.service.agent("a1").state is AgentState.ON_CALL
+    rig.clock.t += 5
+    await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
+    assert rig.last(K.CALL_COMPLETED).data["talk_s"] == 45
+    assert K.CALL_ENDED in {e.kind for e in rig.published}
