@@ -10,8 +10,10 @@ Invariants:
   hold keep their original enqueue time (a channel variable), agents their login (Asterisk's
   database) — and bumps ``_generation``: results of actions and timers started before it are
   dropped, so an old engine's decision is never carried out against the new one;
-- an agent whose caller is still connected at a resync is paused with ``RESYNC_BUSY`` until
-  that call ends (the engine has no input for "already on a call"), so it gets no second call;
+- a call found talking (or on hold) at a resync goes back into the engine on call with its
+  agent (``AcdEngine.adopt_connected``); an agent whose phone still rings for a caller then, or
+  whose call cannot be adopted, is paused with ``RESYNC_BUSY`` until that call ends, so it
+  gets no second call;
 - the engine's clock is monotonic (``Clock``); wall time only converts the enqueue epoch;
 - with ``publish`` set, every input's changes are published as domain events (``acd.publish``)
   under the lock, in order, before its effects are carried out; ``publish`` must not block and
