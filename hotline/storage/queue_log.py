@@ -122,6 +122,12 @@ class QueueLogFormatter:
             target = p.get("target") or ""
             context = p.get("context") or ""
             talk = self._since(call.answered, ev.ts)
+            if p.get("attended"):
+                # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
+                return [
+                    (call.queue, agent, "ATTENDEDTRANSFER", "BRIDGE", target, call.wait_s, talk,
+                     call.position)
+                ]  # fmt: skip
             return [
                 (
                     call.queue,

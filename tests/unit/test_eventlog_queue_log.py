@@ -156,3 +156,32 @@ async def test_overflow_and_blind_transfer_into_another_queue(db: Database) -> N
         "X1|loans|2001|CONNECT|30||0",
         "X1|loans|2001|COMPLETECALLER|30|60|1",
     ]
+
+
+async def test_attended_transfer_is_written_as_asterisk_does(db: Database) -> None:
+    K = EventKind
+    t = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+    script = [
+        DomainEvent(K.CALL_QUEUED, call_id="A1", queue="cards", data={"position": 2}, ts=t),
+        DomainEvent(
+            K.CALL_ANSWERED, call_id="A1", agent_id="1001", queue="cards",
+            data={"wait_s": 6}, ts=t + timedelta(seconds=6),
+        ),
+        DomainEvent(
+            K.CALL_TRANSFERRED, call_id="A1", agent_id="1001", queue="cards",
+            data={"target_kind": "agent", "target": "1002", "attended": True},
+            ts=t + timedelta(seconds=96),
+        ),
+        DomainEvent(
+            K.CALL_COMPLETED, call_id="A1", agent_id="1001", queue="cards",
+            data={"by": "transfer", "talk_s": 90}, ts=t + timedelta(seconds=96),
+        ),
+        DomainEvent(K.CALL_ENDED, call_id="A1", queue="cards", ts=t + timedelta(seconds=200)),
+    ]  # fmt: skip
+    await EventStore(db).append_many([to_stored(e) for e in script])
+    lines = [line.split("|", 1)[1] async for line in export_queue_log(db, None, None)]
+    assert lines == [
+        "A1|cards|NONE|ENTERQUEUE|||2",
+        "A1|cards|1001|CONNECT|6||0",
+        "A1|cards|1001|ATTENDEDTRANSFER|BRIDGE|1002|6|90|2",
+    ]
