@@ -12,7 +12,7 @@ from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.agent_models import AgentSkillRow
 from hotline.storage.agents import AgentStore, UnknownAgent
-from hotline.storage.migrate import current_async, downgrade_async, upgrade_async
+from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
 from tests.integration.test_storage_postgres import (  # noqa: F401 - fixtures
     db,
     schema_diff,
@@ -33,15 +33,16 @@ async def test_migration_0004_up_down_up(settings: DatabaseSettings) -> None:  #
     await upgrade_async(settings, "0004_agents")
     async with Database(settings) as db_:
         await AgentStore(db_).seed_from(SEED)
-        async with db_.engine.connect() as conn:
-            assert await conn.run_sync(schema_diff) == []
+    await upgrade_async(settings)  # the models are the head's: compare there
+    async with Database(settings) as db_, db_.engine.connect() as conn:
+        assert await conn.run_sync(schema_diff) == []
     await downgrade_async(settings, "0003_recordings")
     assert await current_async(settings) == "0003_recordings"
     async with Database(settings) as db_, db_.engine.connect() as conn:
         names = await conn.run_sync(table_names)
         assert "agents" not in names and "agent_skills" not in names and "recordings" in names
-    await upgrade_async(settings, "0004_agents")
-    assert await current_async(settings) == "0004_agents"
+    await upgrade_async(settings)
+    assert await current_async(settings) == head_revision()
 
 
 async def test_store_seeds_edits_and_checks(db: Database) -> None:  # noqa: F811
