@@ -4,11 +4,13 @@ attended) to an agent, a queue or a number. Supervisors and admins may act on an
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from hotline.api.deps import CurrentPrincipal, Live, Services, forbid, may_act_on_call, wired
-from hotline.api.ports import TransferKind
+from hotline.api.ports import CallControl, TransferKind
 from hotline.live.model import CallView
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
@@ -43,58 +45,54 @@ async def get_call(call_id: str, principal: CurrentPrincipal, live: Live) -> Cal
     return view
 
 
-@router.post("/calls/{call_id}/hangup", status_code=status.HTTP_202_ACCEPTED)
-async def hangup(
+def _own_call(
     call_id: str, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
+) -> CallControl:
+    """Call control, for a call the principal may act on (403 otherwise, 503 when unwired)."""
     may_act_on_call(principal, live, call_id)
-    await wired(services.calls, "call control").hangup(call_id)
-    return {"status": "accepted"}
+    return wired(services.calls, "call control")
+
+
+OwnCall = Annotated[CallControl, Depends(_own_call)]
+ACCEPTED = {"status": "accepted"}
+
+
+@router.post("/calls/{call_id}/hangup", status_code=status.HTTP_202_ACCEPTED)
+async def hangup(call_id: str, control: OwnCall) -> dict[str, str]:
+    await control.hangup(call_id)
+    return ACCEPTED
 
 
 @router.post("/calls/{call_id}/hold", status_code=status.HTTP_202_ACCEPTED)
-async def hold(
-    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
-    may_act_on_call(principal, live, call_id)
-    await wired(services.calls, "call control").hold(call_id)
-    return {"status": "accepted"}
+async def hold(call_id: str, control: OwnCall) -> dict[str, str]:
+    """The caller hears music on hold; the agent hears nothing until it takes it back."""
+    await control.hold(call_id)
+    return ACCEPTED
 
 
 @router.post("/calls/{call_id}/unhold", status_code=status.HTTP_202_ACCEPTED)
-async def unhold(
-    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
-    may_act_on_call(principal, live, call_id)
-    await wired(services.calls, "call control").unhold(call_id)
-    return {"status": "accepted"}
+async def unhold(call_id: str, control: OwnCall) -> dict[str, str]:
+    await control.unhold(call_id)
+    return ACCEPTED
 
 
 @router.post("/calls/{call_id}/transfer", status_code=status.HTTP_202_ACCEPTED)
-async def transfer(
-    call_id: str, body: TransferIn, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
-    may_act_on_call(principal, live, call_id)
-    control = wired(services.calls, "call control")
+async def transfer(call_id: str, body: TransferIn, control: OwnCall) -> dict[str, str]:
+    """Blind: the caller goes at once. Attended: the caller is held while the agent talks
+    with the target; then ``transfer/complete`` or ``transfer/cancel``."""
     await control.transfer(call_id, body.kind, body.target, attended=body.attended)
-    return {"status": "accepted"}
+    return ACCEPTED
 
 
 @router.post("/calls/{call_id}/transfer/complete", status_code=status.HTTP_202_ACCEPTED)
-async def complete_transfer(
-    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
+async def complete_transfer(call_id: str, control: OwnCall) -> dict[str, str]:
     """Attended transfer: the held caller joins the consulted party; the agent leaves."""
-    may_act_on_call(principal, live, call_id)
-    await wired(services.calls, "call control").complete_transfer(call_id)
-    return {"status": "accepted"}
+    await control.complete_transfer(call_id)
+    return ACCEPTED
 
 
 @router.post("/calls/{call_id}/transfer/cancel", status_code=status.HTTP_202_ACCEPTED)
-async def cancel_transfer(
-    call_id: str, principal: CurrentPrincipal, live: Live, services: Services
-) -> dict[str, str]:
+async def cancel_transfer(call_id: str, control: OwnCall) -> dict[str, str]:
     """Attended transfer: drop the consultation and take the caller off hold."""
-    may_act_on_call(principal, live, call_id)
-    await wired(services.calls, "call control").cancel_transfer(call_id)
-    return {"status": "accepted"}
+    await control.cancel_transfer(call_id)
+    return ACCEPTED
