@@ -10,7 +10,8 @@ How each is carried out on Asterisk (contexts in ``extensions_acd.conf``):
   arrives there, the agent's part ends (``call.transferred`` + ``call.completed`` by
   ``transfer``, wrap-up) and the call is queued again as a new leg, with a new place in line;
 - blind transfer to a number: the caller is redirected to the transfer context's extension;
-- attended transfer: the caller is put on hold, the agent's channel dials the target; then
+- attended transfer: the caller is put on hold, the agent's channel dials the target (for a
+  queue: its free agent that has been free longest, so the caller is not queued again); then
   complete (the caller is bridged to the consulted party, the agent's channel hung up) or
   cancel (the consultation is dropped and the caller taken off hold). A consulted agent is
   paused with reason ``consult`` while consulted; once it has the caller it is on call with
@@ -175,8 +176,9 @@ class CallActions:
             record = self.engine.calls.get(call_id)
             self._end_hold(call_id)
             self._hand_off(call_id, transfer)
-            if record is not None and transfer.kind == "agent":
-                self._take_over(record, transfer.target)
+            taker = self._in_call.consulted_agents.get(call_id)
+            if record is not None and taker is not None:
+                self._take_over(record, taker)
         log.info(
             "acd call transferred",
             extra={"call_id": call_id, "kind": transfer.kind, "target": transfer.target,
@@ -293,8 +295,6 @@ class CallActions:
         }
 
     async def _consult(self, call_id: str, kind: TransferKind, target: str) -> None:
-        if kind == "queue":
-            raise CallActionError("a queue cannot be consulted: transfer to it blind")
         async with self._lock:
             self._connected(call_id)
             held = self._in_call.held.get(call_id)
@@ -323,6 +323,8 @@ class CallActions:
     def _consult_dial(self, call_id: str, kind: TransferKind, target: str) -> str:
         if kind == "number":
             return f"Local/{target}@{self._transfer_context}"
+        if kind == "queue":
+            target = self._free_agent_of(target)
         status = self.engine.agents.get(target)
         if target not in self.engine.agent_config:
             raise CallActionError(f"no agent {target!r}", not_found=True)
@@ -333,6 +335,26 @@ class CallActions:
         self._apply(self.engine.pause(target, CONSULT_PAUSE, self._clock.now()))
         self._in_call.consulted_agents[call_id] = target
         return status.device
+
+    def _free_agent_of(self, queue_id: str) -> str:
+        """Consulting a queue is consulting the agent it would give a call now: the free agent
+        meeting its skills that has been free longest (none free: refused, not queued)."""
+        queue = next((q for q in self.config.queues if q.id == queue_id), None)
+        if queue is None:
+            raise CallActionError(f"no queue {queue_id!r}", not_found=True)
+        free = [
+            status
+            for agent_id, status in self.engine.agents.items()
+            if status.state is AgentState.AVAILABLE
+            and agent_id in self.engine.agent_config
+            and all(
+                self.engine.agent_config[agent_id].skills.get(skill, 0) >= level
+                for skill, level in queue.skills.items()
+            )
+        ]
+        if not free:
+            raise CallActionError(f"no agent of queue {queue_id!r} is free to consult")
+        return min(free, key=lambda status: (status.since, status.agent_id)).agent_id
 
     def _consult_over(self, call_id: str) -> None:
         """The consultation ended without a hand-over (dropped, failed, or its caller left)."""

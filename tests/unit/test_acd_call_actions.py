@@ -259,7 +259,7 @@ async def test_transfer_to_a_logged_out_agent_or_unknown_target_is_refused(rig: 
     for bad in ("2000@other-context", "1&PJSIP/9", "1,t", "../x", ""):
         with pytest.raises(CallActionError, match="not a number"):
             await rig.service.transfer("c1", "number", bad, attended=bad.startswith("1"))
-    with pytest.raises(CallActionError, match="cannot be consulted"):
+    with pytest.raises(CallActionError, match="no agent of queue 'loans' is free"):
         await rig.service.transfer("c1", "queue", "loans", attended=True)
     assert rig.pbx.actions == []
 
@@ -438,3 +438,18 @@ async def test_an_ami_reconnect_keeps_the_talk_time_of_a_connected_call(rig: Rig
     await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
     assert rig.last(K.CALL_COMPLETED).data["talk_s"] == 45
     assert K.CALL_ENDED in {e.kind for e in rig.published}
+
+
+async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig: Rig) -> None:
+    await connected(rig)
+    await rig.service.login("a4")  # loans
+    rig.clock.t += 5
+    await rig.service.login("a2")  # loans, free for less time
+    await rig.service.transfer("c1", "queue", "loans", attended=True)
+    assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/agent4@test-agents/n")
+    assert rig.service.agent("a4").pause_reason == CONSULT_PAUSE
+    await rig.service.complete_transfer("c1")
+    transferred = rig.last(K.CALL_TRANSFERRED)
+    assert (transferred.data["target_kind"], transferred.data["target"]) == ("queue", "loans")
+    assert rig.service.agent("a4").state is AgentState.ON_CALL
+    assert rig.service.engine.calls["c1"].agent_id == "a4"
