@@ -26,9 +26,10 @@ a hang-up of the agent's channel that Hotline itself caused never ends the call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from acd import publish as events
@@ -89,6 +90,41 @@ class CallActions:
     # --- requests ------------------------------------------------------------------------------
 
     async def hold(self, call_id: str) -> None:
+        with self._acting(call_id):
+            await self._hold(call_id)
+
+    async def unhold(self, call_id: str) -> None:
+        with self._acting(call_id):
+            await self._unhold(call_id)
+
+    async def transfer(
+        self, call_id: str, kind: TransferKind, target: str, *, attended: bool = False
+    ) -> None:
+        with self._acting(call_id):
+            await self._transfer(call_id, kind, target, attended=attended)
+
+    async def complete_transfer(self, call_id: str) -> None:
+        with self._acting(call_id):
+            await self._complete_transfer(call_id)
+
+    async def cancel_transfer(self, call_id: str) -> None:
+        """Drop the consultation and take the caller off hold."""
+        with self._acting(call_id):
+            await self._cancel_transfer(call_id)
+
+    @contextlib.contextmanager
+    def _acting(self, call_id: str) -> Iterator[None]:
+        """One action at a time per call (a double click must not hold twice): the second is
+        refused while the first waits for Asterisk."""
+        if call_id in self._in_call.acting:
+            raise CallActionError("another action on this call is in progress")
+        self._in_call.acting.add(call_id)
+        try:
+            yield
+        finally:
+            self._in_call.acting.discard(call_id)
+
+    async def _hold(self, call_id: str) -> None:
         async with self._lock:
             self._connected(call_id)
             if call_id in self._in_call.held:
@@ -106,7 +142,7 @@ class CallActions:
             self._emit(self._built(lambda at: [events.call_held(record, at)]))
         log.info("acd call on hold", extra={"call_id": call_id, "agent": record.agent_id})
 
-    async def unhold(self, call_id: str) -> None:
+    async def _unhold(self, call_id: str) -> None:
         async with self._lock:
             self._connected(call_id)
             held = self._in_call.held.get(call_id)
@@ -119,8 +155,8 @@ class CallActions:
         async with self._lock:
             self._end_hold(call_id)
 
-    async def transfer(
-        self, call_id: str, kind: TransferKind, target: str, *, attended: bool = False
+    async def _transfer(
+        self, call_id: str, kind: TransferKind, target: str, *, attended: bool
     ) -> None:
         if kind == "number" and not _NUMBER.fullmatch(target):
             # It becomes a dialplan extension (and part of a Dial string): nothing that could
@@ -159,7 +195,7 @@ class CallActions:
             extra={"call_id": call_id, "kind": kind, "target": target, "attended": False},
         )
 
-    async def complete_transfer(self, call_id: str) -> None:
+    async def _complete_transfer(self, call_id: str) -> None:
         async with self._lock:
             self._connected(call_id)
             held = self._in_call.held.get(call_id)
@@ -185,8 +221,7 @@ class CallActions:
                    "attended": True},
         )  # fmt: skip
 
-    async def cancel_transfer(self, call_id: str) -> None:
-        """Drop the consultation and take the caller off hold."""
+    async def _cancel_transfer(self, call_id: str) -> None:
         async with self._lock:
             self._connected(call_id)
             held = self._in_call.held.get(call_id)
@@ -303,7 +338,7 @@ class CallActions:
             dial = self._consult_dial(call_id, kind, target)
         try:
             if held is None:
-                await self.hold(call_id)
+                await self._hold(call_id)
             async with self._lock:
                 held = self._in_call.held.get(call_id)
                 if held is None:

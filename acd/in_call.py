@@ -49,6 +49,7 @@ class InCallState:
     # Calls a consulted agent took over (attended transfer): its part is not a queue leg, so
     # its end publishes no second call.completed (agent states carry its on-call time).
     taken_over: set[str] = field(default_factory=set)
+    acting: set[str] = field(default_factory=set)  # calls with an action under way
 
     def hold(self, call_id: str, agent_channel: str, now: float) -> None:
         self.held[call_id] = Held(agent_channel, now)
@@ -77,3 +78,4 @@ class InCallState:
         """The agent's part of the call is over (ended or handed on)."""
         self.held.pop(call_id, None)
         self.hold_totals.pop(call_id, None)
+        self.requeues.pop(call_id, None)

@@ -5,6 +5,7 @@ tests/integration/test_call_actions_e2e.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ class CallPbx(FakePbx):
     peer: str | None = "Local/agent1@test-agents-1;1"
     consulted: str | None = "Local/agent3@test-agents-2;1"
     fail: set[str] = field(default_factory=set)
+    gate: asyncio.Event | None = None
 
     def _do(self, *action: Any) -> None:
         self.actions.append(action)
@@ -62,6 +64,8 @@ class CallPbx(FakePbx):
         return self.peer
 
     async def hold(self, call_id: str, agent_channel: str) -> None:
+        if self.gate is not None:
+            await self.gate.wait()  # Asterisk taking its time
         self._do("hold", call_id, agent_channel)
 
     async def resume(self, call_id: str, agent_channel: str) -> None:
@@ -453,3 +457,18 @@ async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig:
     assert (transferred.data["target_kind"], transferred.data["target"]) == ("queue", "loans")
     assert rig.service.agent("a4").state is AgentState.ON_CALL
     assert rig.service.engine.calls["c1"].agent_id == "a4"
+
+
+async def test_a_second_action_while_the_first_waits_for_asterisk_is_refused(rig: Rig) -> None:
+    await connected(rig)
+    rig.pbx.gate = asyncio.Event()
+    first = asyncio.create_task(rig.service.hold("c1"))
+    await settle(rig.pbx)
+    with pytest.raises(CallActionError, match="in progress"):
+        await rig.service.hold("c1")
+    with pytest.raises(CallActionError, match="in progress"):
+        await rig.service.transfer("c1", "queue", "loans")
+    rig.pbx.gate.set()
+    await first
+    assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
+    await rig.service.unhold("c1")  # free again once the first is done
