@@ -407,7 +407,8 @@ class CallActions:
 
     def _take_over(self, record: CallRecord, agent_id: str) -> None:
         """The consulted agent has the caller now: on call with it (its pause ends), so it
-        can hold or transfer it in turn and goes to wrap-up when it ends."""
+        can hold or transfer it in turn and goes to wrap-up when it ends; published as its
+        answer (``taken_over``: its own leg in reports, not a new offer of the queue)."""
         entry = record.entry
         arrived = CallArrived(
             entry.call_id, entry.queue_id, entry.enqueued_at, entry.priority, record.skills,
@@ -415,10 +416,12 @@ class CallActions:
         )  # fmt: skip
         now = self._clock.now()
         effects = self.engine.adopt_connected(arrived, agent_id, now, now)
-        self._apply(effects)
-        if not any(isinstance(e, Rejected) for e in effects):
-            self._in_call.consulted_agents.pop(entry.call_id, None)
-            self._in_call.taken_over.add(entry.call_id)
+        if any(isinstance(e, Rejected) for e in effects):
+            self._apply(effects)  # e.g. logged out meanwhile: stays paused until the call ends
+            return
+        taken = self.engine.calls[entry.call_id]
+        self._apply(effects, self._built(lambda at: [events.call_taken_over(taken, agent_id, at)]))
+        self._in_call.consulted_agents.pop(entry.call_id, None)
 
     def _end_hold(self, call_id: str) -> None:
         record = self.engine.calls.get(call_id)

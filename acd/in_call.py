@@ -46,9 +46,6 @@ class InCallState:
     hold_totals: dict[str, float] = field(default_factory=dict)  # ended holds, per call
     requeues: dict[str, Transfer] = field(default_factory=dict)  # sent back to the ACD
     consulted_agents: dict[str, str] = field(default_factory=dict)  # call → paused agent
-    # Calls a consulted agent took over (attended transfer): its part is not a queue leg, so
-    # its end publishes no second call.completed (agent states carry its on-call time).
-    taken_over: set[str] = field(default_factory=set)
     acting: set[str] = field(default_factory=set)  # calls with an action under way
 
     def hold(self, call_id: str, agent_channel: str, now: float) -> None:

@@ -200,6 +200,16 @@ def call_answered(record: CallRecord, agent_id: str, at: Stamp) -> DomainEvent:
     )  # fmt: skip
 
 
+def call_taken_over(record: CallRecord, agent_id: str, at: Stamp) -> DomainEvent:
+    """A consulted agent has the caller after an attended transfer: ``call.answered`` with
+    ``taken_over`` (its own handled call; not a new offer of the queue, no wait)."""
+    data: dict[str, Scalar] = {"agent": agent_id, "wait_s": 0.0, "taken_over": True}
+    return _event(
+        K.CALL_ANSWERED, at, data, call_id=record.entry.call_id, agent_id=agent_id,
+        queue=record.entry.queue_id,
+    )  # fmt: skip
+
+
 def call_completed(
     record: CallRecord, at: Stamp, by: str = "unknown", hold_s: float = 0.0
 ) -> DomainEvent:

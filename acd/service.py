@@ -517,19 +517,6 @@ class AcdService(CallActions):
         hold_s = self._in_call.total_hold(call_id)
         self._in_call.forget(call_id)
         unheld = [] if on_hold is None else [on_hold]
-        if call_id in self._in_call.taken_over:
-            # Taken over by a consulted agent: the first agent's completion counted the leg.
-            self._in_call.taken_over.discard(call_id)
-            log.info(
-                "acd transferred call ended",
-                extra={"call_id": call_id, "agent": record.agent_id, "by": by},
-            )
-            return self._built(
-                lambda at: [
-                    *(events.call_unheld(record, at, span) for span in unheld),
-                    events.call_ended(call_id, record.entry.queue_id, at),
-                ]
-            )
         return self._built(
             lambda at: [
                 *(events.call_unheld(record, at, span) for span in unheld),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from hotline.storage.call_records import Outcome
 from hotline.storage.db import Database
 from hotline.storage.models import CallLeg
 from ivr.loader import YamlProblems, load_yaml_file, validate_document
@@ -28,7 +29,10 @@ async def load_arrivals(
 ) -> list[datetime]:
     """``enqueued_at`` of every call offered to ``queue`` in ``[since, until)`` (UTC-aware)."""
     query = select(CallLeg.enqueued_at).where(
-        CallLeg.queue == queue, CallLeg.enqueued_at >= since, CallLeg.enqueued_at < until
+        CallLeg.queue == queue,
+        CallLeg.enqueued_at >= since,
+        CallLeg.enqueued_at < until,
+        CallLeg.outcome != Outcome.TAKEN_OVER.value,  # a consulted agent's part: no arrival
     )
     async with db.session() as session:
         rows = (await session.execute(query)).scalars().all()
@@ -50,6 +54,7 @@ async def load_handle_time(
         CallLeg.answered_at.is_not(None),
         CallLeg.enqueued_at >= since,
         CallLeg.enqueued_at < until,
+        CallLeg.outcome != Outcome.TAKEN_OVER.value,
     )
     async with db.session() as session:
         value = (await session.execute(query)).scalar_one_or_none()

@@ -298,6 +298,9 @@ class LiveStats:
         call = self._call(event)
         if call is None:
             return
+        if event.data.get("taken_over") is True:
+            self._taken_over(call, event)
+            return
         queue = self._leave_queue(call)
         call.state, call.answered_mono = "connected", event.mono
         call.talk_ended, call.held_mono, call.hold_s = False, None, 0.0
@@ -312,6 +315,18 @@ class LiveStats:
         if call.agent_id is not None:
             agent = self._agent(call.agent_id, event)
             agent.call_id, agent.last_queue = call.call_id, call.queue
+            agent.answered_today += 1
+            self._set_state(agent, "on_call", None, event)
+
+    def _taken_over(self, call: _Call, event: DomainEvent) -> None:
+        """A consulted agent has the caller (attended transfer): its answered call, not the
+        queue's (the first agent's talk was the queue's handled call, as in reports)."""
+        call.state, call.answered_mono = "connected", event.mono
+        call.talk_ended, call.held_mono, call.hold_s = True, None, 0.0
+        call.agent_id = event.agent_id or call.agent_id
+        if call.agent_id is not None:
+            agent = self._agent(call.agent_id, event)
+            agent.call_id = call.call_id
             agent.answered_today += 1
             self._set_state(agent, "on_call", None, event)
 

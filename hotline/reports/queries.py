@@ -32,6 +32,7 @@ from hotline.storage.record_ops import slot_of
 
 ABANDONS = ("abandoned", "short_abandon")
 EXITS = ("overflow", "transferred")  # left the queue for another target
+TAKEN_OVER = "taken_over"  # a consulted agent's leg after an attended transfer (call_records)
 
 # The figures of one (queue, slot), in this order (``QueueSums``): offered, then what left the
 # queue in the slot. ``left`` counts every call that left (a slot with only a transfer still
@@ -207,7 +208,12 @@ async def queue_slots(
     # range. The loops are written out: they run once per group (~100,000 in a month).
     answered = (
         select(*key_columns, _count(entered), *_answered_figures(left, threshold_s))
-        .where(span.slots(c.enter_slot), c.answer_slot.is_not(None), *keep)
+        .where(
+            span.slots(c.enter_slot),
+            c.answer_slot.is_not(None),
+            c.outcome != TAKEN_OVER,  # a consulted agent's part: not an offer
+            *keep,
+        )
         .group_by(*key_columns)
     )
     rows = (await conn.execute(answered)).all()

@@ -81,6 +81,9 @@ class Outcome(StrEnum):
     TRANSFERRED = "transferred"  # sent elsewhere before an agent answered
     IVR_ONLY = "ivr_only"  # ended in the IVR (self-service, closed, hung up)
     FALLBACK = "fallback"  # reached the native Asterisk queue (Hotline down or failed)
+    # A consulted agent's part after an attended transfer: its own leg for agent reports,
+    # not an offer of the queue (queue reports leave it out).
+    TAKEN_OVER = "taken_over"
 
 
 class _LegState(Enum):
@@ -296,6 +299,8 @@ class RecordFolder:
 
     def _answered(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
         p, ts = ev.payload, ev.ts
+        if p.get("taken_over") is True:
+            return self._taken_over(ev, call_id, call)
         leg = call.leg
         if leg is None or leg.state is not _LegState.WAITING:
             leg = call.leg = _Leg(None, ev.queue, _LegState.WAITING)
@@ -311,6 +316,30 @@ class RecordFolder:
             self._patch(call_id, leg, ts, common | {"wait_s": wait_s}),
             CallPatch(call_id, common),
         ]
+
+    def _taken_over(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
+        """A consulted agent took the caller over (attended transfer): a leg of its own, so
+        agent reports count the call it handled; queue figures leave it out (the queue's
+        offer was the first agent's leg)."""
+        ts, queue = ev.ts, ev.queue
+        if queue is None:
+            return []
+        ops: list[RecordOp] = []
+        leg = call.leg
+        if leg is not None and leg.state is _LegState.ANSWERED:
+            ops += self._end_talk(call_id, leg, ts, {})  # the first agent's talk ends here
+        leg_id = ev.uid or f"{call_id}@{ts.isoformat()}"
+        ops.append(OpenLeg(leg_id, call_id, queue, ts))
+        call.leg = _Leg(leg_id, queue, _LegState.ANSWERED, ts, ts, ev.agent_id)
+        values = {"answered_at": ts, "left_queue_at": ts, "agent_id": ev.agent_id, "wait_s": 0.0}
+        ops.append(
+            self._patch(call_id, call.leg, ts, values | {"outcome": Outcome.TAKEN_OVER.value})
+        )
+        ops.append(CallPatch(call_id, {"agent_id": ev.agent_id}))
+        if ev.agent_id:
+            agent = self._agent(ev.agent_id)
+            agent.last_call, agent.last_leg = call_id, leg_id
+        return ops
 
     def _unheld(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
         leg = self._leg(call)

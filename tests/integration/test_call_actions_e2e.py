@@ -309,7 +309,13 @@ async def test_attended_transfer_to_an_agent_completes(rig: Rig) -> None:
             # agent2 keeps the caller until it hangs up (talk 6 s), then takes calls again.
             await rig.wait_event(K.CALL_ENDED, call_id)
             await rig.until(lambda: acd.agent("agent2").state is AgentState.AVAILABLE, within_s=15)
-            assert len(rig.events(K.CALL_COMPLETED, call_id)) == 1  # agent1's, by transfer
+            # agent1's by transfer, then agent2's own (its taken-over answer in between).
+            completions = rig.events(K.CALL_COMPLETED, call_id)
+            assert [(e.agent_id, e.data["by"]) for e in completions] == [
+                ("agent1", "transfer"),
+                ("agent2", "agent"),
+            ]
+            assert rig.events(K.CALL_ANSWERED, call_id)[-1].data["taken_over"] is True
     finally:
         await acd.stop()
 
