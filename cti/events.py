@@ -37,7 +37,8 @@ class EventKind(StrEnum):
     CALL_QUEUED = "call.queued"
     CALL_OFFERED = "call.offered"  # agent, decision; from the ACD also device, ring_timeout_s
     CALL_RING_NO_ANSWER = "call.ring_no_answer"  # agent, ring_s, reason (dial status)
-    # agent, wait_s, predicted_wait_s; from the ACD also asterisk_predicted_wait_s
+    # agent, wait_s, predicted_wait_s; from the ACD also asterisk_predicted_wait_s; taken_over
+    # (true): a consulted agent took the caller after an attended transfer (not a queue offer)
     CALL_ANSWERED = "call.answered"
     # by caller|agent|transfer|unknown, talk_s (hold left out: call.unheld carries it); from
     # the ACD also agent
