@@ -29,6 +29,7 @@ from cti.ami.messages import Event, Response
 from cti.variables import (
     HOTLINE_ACD_AGENT,
     HOTLINE_ACD_AGENT_CHANNEL,
+    HOTLINE_ACD_ANSWERED,
     HOTLINE_ACD_CALL,
     HOTLINE_ACD_DECISION,
     HOTLINE_ACD_ENQUEUED,
@@ -297,6 +298,7 @@ class ConnectingCall:
     priority: int = 0
     enqueued_epoch: float | None = None
     on_hold_from: str | None = None  # on hold: the agent's channel waiting for it
+    answered_epoch: float | None = None  # when its agent answered (kept on the channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +322,8 @@ class AcdPbx(Protocol):
     async def overflow(self, call_id: str, kind: str, target: str) -> None: ...
 
     async def bridge_peer(self, call_id: str) -> str | None: ...
+
+    async def mark_answered(self, call_id: str, epoch: float) -> None: ...
 
     async def hold(self, call_id: str, agent_channel: str) -> None: ...
 
@@ -406,6 +410,13 @@ class AmiAcdPbx:
         )
 
     # --- during a connected call --------------------------------------------------------------
+
+    async def mark_answered(self, call_id: str, epoch: float) -> None:
+        """Keep the answer time on the caller's channel: a restarted Hotline reads it back."""
+        try:
+            await self._setvar(call_id, HOTLINE_ACD_ANSWERED, f"{epoch:.3f}")
+        except AmiError as exc:
+            raise PbxError(str(exc)) from exc
 
     async def bridge_peer(self, call_id: str, wait_s: float = 2.0) -> str | None:
         """The other channel in the caller's bridge (its agent's, while they talk). The bridge
@@ -595,7 +606,8 @@ class AmiAcdPbx:
         self, call_id: str, bridged: bool, *, on_hold: bool = False
     ) -> ConnectingCall | None:
         names = [HOTLINE_ACD_AGENT, HOTLINE_QUEUE, HOTLINE_PRIORITY, HOTLINE_ACD_ENQUEUED]
-        values = await self._getvars(call_id, [*names, HOTLINE_ACD_AGENT_CHANNEL])
+        extra = [HOTLINE_ACD_AGENT_CHANNEL, HOTLINE_ACD_ANSWERED]
+        values = await self._getvars(call_id, [*names, *extra])
         if values is None or not values[HOTLINE_ACD_AGENT]:
             return None
         return ConnectingCall(
@@ -606,6 +618,7 @@ class AmiAcdPbx:
             _int(values[HOTLINE_PRIORITY]),
             _float(values[HOTLINE_ACD_ENQUEUED]),
             (values[HOTLINE_ACD_AGENT_CHANNEL] or None) if on_hold else None,
+            _float(values[HOTLINE_ACD_ANSWERED]),
         )
 
     @staticmethod

@@ -279,6 +279,7 @@ class AcdService(CallActions):
                     )
                     answered = self._answered(record, record.agent_id)
                     self._apply(engine.offer_answered(call_id, record.agent_id, now), answered)
+                    self._spawn(self._mark_answered(call_id, self._clock.wall()))
             case OfferNotAnswered(call_id, agent_id, status):
                 if call_id in self._resync_busy:
                     self._release_resync_busy(call_id, now)
@@ -437,6 +438,12 @@ class AcdService(CallActions):
                     self.engine.offer_failed(offer.call_id, offer.agent_id, now, "redirect-failed"),
                     missed,
                 )
+
+    async def _mark_answered(self, call_id: str, epoch: float) -> None:
+        try:
+            await self._pbx.mark_answered(call_id, epoch)
+        except PbxError as exc:  # the caller may be gone already; only a restart needs it
+            log.debug("acd could not keep the answer time", extra={"error": str(exc)})
 
     async def _overflow(self, call_id: str, kind: str, target: str) -> None:
         try:
@@ -711,8 +718,8 @@ class AcdService(CallActions):
 
     def _adopt(self, old: AcdEngine, call: ConnectingCall, now: float) -> bool:
         """A connected call found at a resync goes back into the engine with its agent: as
-        the old engine had it (an AMI reconnect), else as its channel says (a restart: talk
-        time then counts from now). False: not enough to go on (e.g. its queue is unknown)."""
+        the old engine had it (an AMI reconnect), else as its channel says (a restart: queue,
+        place and answer time). False: not enough to go on (e.g. its queue is unknown)."""
         before = old.calls.get(call.call_id)
         if before is not None and before.state == "connected" and before.agent_id == call.agent_id:
             entry = before.entry
@@ -727,6 +734,8 @@ class AcdService(CallActions):
                 enqueued = min(now, self._clock.from_epoch(call.enqueued_epoch))
             arrived = CallArrived(call.call_id, call.queue_id, enqueued, call.priority, {}, None)
             answered = now
+            if call.answered_epoch is not None:
+                answered = min(now, self._clock.from_epoch(call.answered_epoch))
         effects = self.engine.adopt_connected(arrived, call.agent_id, answered, now)
         self._apply(effects)
         if any(isinstance(e, Rejected) for e in effects):

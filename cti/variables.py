@@ -56,5 +56,6 @@ HOTLINE_ACD_AGENT_CHANNEL = "HOTLINE_ACD_AGENT_CHANNEL"  # on the caller: its ag
 HOTLINE_ACD_CALL = "HOTLINE_ACD_CALL"  # on the agent's channel: the caller's call id
 HOTLINE_CONSULT_DIAL = "HOTLINE_CONSULT_DIAL"  # on the agent's channel: whom to consult
 HOTLINE_CONSULT_CHANNEL = "HOTLINE_CONSULT_CHANNEL"  # on the caller: the consulted channel
+HOTLINE_ACD_ANSWERED = "HOTLINE_ACD_ANSWERED"  # on the caller: epoch seconds of the answer
 HOTLINE_ONHOLD_MAX = "HOTLINE_ONHOLD_MAX"  # seconds on hold before the caller is put back
 USER_EVENT_ACD_CONSULT_ENDED = "HotlineAcdConsultEnded"  # the consultation's Dial returned

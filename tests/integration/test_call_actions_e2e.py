@@ -361,8 +361,10 @@ async def test_a_restart_of_hotline_while_a_caller_is_on_hold(rig: Rig) -> None:
         async with CallWatch(rig.ami) as watch:
             await first.login("agent1")
             call_id = await answered_call(rig, first, watch, "r1", queue.id)
+            answered = rig.events(K.CALL_ANSWERED, call_id)[0].ts
             await first.hold(call_id)
             await rig.channel(in_context(call_id, "hotline-acd-onhold"))
+            await asyncio.sleep(2)  # on hold before the restart: still part of the call
     finally:
         await first.stop()
     second = await rig.service(acd_config)
@@ -373,5 +375,9 @@ async def test_a_restart_of_hotline_while_a_caller_is_on_hold(rig: Rig) -> None:
         completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
         assert completed.data["by"] == "agent"
         assert second.agent("agent1").state is not AgentState.ON_CALL
+        # The answer time came back from the channel: the call's length is whole.
+        unheld = rig.events(K.CALL_UNHELD, call_id)[-1]
+        spoken = float(completed.data["talk_s"] or 0) + float(unheld.data["hold_s"] or 0)
+        assert spoken == pytest.approx((completed.ts - answered).total_seconds(), abs=0.5)
     finally:
         await second.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from time import time
 from typing import Any
 
 import pytest
@@ -150,6 +151,7 @@ async def connected(rig: Rig, call_id: str = "c1", agent: str = "a1") -> None:
 
 async def test_hold_then_unhold_publishes_the_span_and_talk_time_leaves_it_out(rig: Rig) -> None:
     await connected(rig)
+    assert set(rig.pbx.answered_at) == {"c1"}  # kept on the channel for a restart
     rig.clock.t += 10
     await rig.service.hold("c1")
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
@@ -407,7 +409,8 @@ async def test_a_restart_finds_a_call_talking_and_one_on_hold_back_on_call() -> 
     published: list[DomainEvent] = []
     pbx.snapshot_value = PbxSnapshot(
         connecting=[
-            ConnectingCall("talking", "a1", True, "cards", 0, None),
+            # answered 100 s before the restart, as its channel says
+            ConnectingCall("talking", "a1", True, "cards", 0, None, answered_epoch=time() - 100),
             ConnectingCall("held", "a3", True, "cards", 0, None, on_hold_from="Local/a3;1"),
         ],
         agents=[SavedAgent("a1", "Local/agent1@test-agents/n"),
@@ -425,7 +428,9 @@ async def test_a_restart_finds_a_call_talking_and_one_on_hold_back_on_call() -> 
         pbx.queue.put_nowait(ChannelGone("talking", "Local/talking;2"))
         await settle(pbx)
         completed = [e for e in published if e.kind is K.CALL_COMPLETED][-1]
-        assert (completed.call_id, completed.data["talk_s"]) == ("talking", 0)  # all on hold
+        # 100 s talked before the restart, then 12 s on hold after it
+        assert completed.call_id == "talking"
+        assert completed.data["talk_s"] == pytest.approx(100, abs=0.5)
         assert service.agent("a1").state is AgentState.WRAP_UP
     finally:
         await service.stop()

@@ -41,6 +41,7 @@ class FakePbx:
     fail_connect: bool = False
     alive: set[str] = field(default_factory=set)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    answered_at: dict[str, float] = field(default_factory=dict)
 
     async def events(self) -> AsyncIterator[PbxEvent]:
         while (event := await self.queue.get()) is not None:
@@ -56,6 +57,9 @@ class FakePbx:
 
     async def overflow(self, call_id: str, kind: str, target: str) -> None:
         pass
+
+    async def mark_answered(self, call_id: str, epoch: float) -> None:
+        self.answered_at[call_id] = epoch
 
     async def channel_exists(self, call_id: str) -> bool:
         return call_id in self.alive
