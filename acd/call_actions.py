@@ -296,9 +296,8 @@ class CallActions:
         return record
 
     def _requeue_variables(self, record: CallRecord, kind: str, target: str) -> dict[str, str]:
-        queues = {queue.id: queue for queue in self.config.queues}
         if kind == "queue":
-            if target not in queues:
+            if target not in self.engine.router.queues:
                 raise CallActionError(f"no queue {target!r}", not_found=True)
             queue_id, skills = target, ""
         else:
@@ -311,11 +310,7 @@ class CallActions:
                 AgentState.LOGGED_OUT,
             ):
                 raise CallActionError(f"agent {target!r} is not logged in")
-            eligible = [
-                q.id
-                for q in self.config.queues
-                if all(agent.skills.get(s, 0) >= level for s, level in q.skills.items())
-            ]
+            eligible = [q.id for q in self.config.queues if q.served_by(agent)]
             if not eligible:
                 raise CallActionError(f"agent {target!r} serves no queue")
             queue_id = record.entry.queue_id if record.entry.queue_id in eligible else eligible[0]
@@ -374,18 +369,16 @@ class CallActions:
     def _free_agent_of(self, queue_id: str) -> str:
         """Consulting a queue is consulting the agent it would give a call now: the free agent
         meeting its skills that has been free longest (none free: refused, not queued)."""
-        queue = next((q for q in self.config.queues if q.id == queue_id), None)
+        queue = self.engine.router.queues.get(queue_id)
         if queue is None:
             raise CallActionError(f"no queue {queue_id!r}", not_found=True)
+        agents = self.engine.agent_config
         free = [
             status
             for agent_id, status in self.engine.agents.items()
             if status.state is AgentState.AVAILABLE
-            and agent_id in self.engine.agent_config
-            and all(
-                self.engine.agent_config[agent_id].skills.get(skill, 0) >= level
-                for skill, level in queue.skills.items()
-            )
+            and agent_id in agents
+            and queue.served_by(agents[agent_id])
         ]
         if not free:
             raise CallActionError(f"no agent of queue {queue_id!r} is free to consult")

@@ -130,6 +130,10 @@ class Queue(Strict):
             raise ValueError("relaxation steps must have strictly increasing after_s")
         return self
 
+    def served_by(self, agent: Agent) -> bool:
+        """The agent meets this queue's own skill requirements (language comes per call)."""
+        return all(agent.skills.get(skill, 0) >= level for skill, level in self.skills.items())
+
 
 class AcdConfig(Strict):
     skills: tuple[Skill, ...] = ()

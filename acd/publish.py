@@ -29,7 +29,6 @@ from acd.agent_state import AgentState, AgentStatus
 from acd.asterisk import HoldEntered
 from acd.effects import Effect, OfferCall, OverflowCall
 from acd.engine import CallRecord
-from acd.indexes import requirement, satisfies
 from acd.model import AcdConfig
 from cti.events import DomainEvent, EventKind, Scalar
 
@@ -70,9 +69,8 @@ class AgentLog(dict[str, AgentStatus]):
 
 def eligible_queues(config: AcdConfig) -> dict[str, str]:
     """Agent id → ids of the queues whose own skills it meets, comma-separated."""
-    needs = [(queue.id, requirement(queue.skills)) for queue in config.queues]
     return {
-        agent.id: ",".join(qid for qid, need in needs if satisfies(agent.skills, need))
+        agent.id: ",".join(queue.id for queue in config.queues if queue.served_by(agent))
         for agent in config.agents
     }
 

@@ -22,11 +22,7 @@ _SPY_OPTIONS: dict[SpyMode, str] = {"listen": "qE", "whisper": "qwE", "barge": "
 
 def eligible_queues(agent: Agent, queues: Sequence[Queue]) -> list[str]:
     """Queues whose own skill requirements the agent meets (language comes per call)."""
-    return [
-        queue.id
-        for queue in queues
-        if all(agent.skills.get(skill, 0) >= level for skill, level in queue.skills.items())
-    ]
+    return [queue.id for queue in queues if queue.served_by(agent)]
 
 
 def queue_definitions(config: AcdConfig) -> list[QueueDefinition]:
