@@ -63,6 +63,11 @@ class CallRecord:
     asterisk_predicted: float = math.inf
     hops: int = 0
     traces: list[DecisionTrace] = field(default_factory=list)
+    # Transferred to one agent (its personal skill required): no relaxation lets others in.
+    pinned: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pinned = any(skill.startswith(PERSONAL_SKILL_PREFIX) for skill in self.skills)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,8 +334,7 @@ class AcdEngine:
 
     def _route(self, record: CallRecord, now: float, effects: list[Effect]) -> None:
         entry = record.entry
-        # A call transferred to one agent waits for that agent: no relaxation lets others in.
-        pinned = any(skill.startswith(PERSONAL_SKILL_PREFIX) for skill in record.skills)
+        pinned = record.pinned  # waits for its one agent: never relaxed
         entry.step = (
             0 if pinned else self.router.step_for(entry.queue_id, now - record.queue_entered_at)
         )
