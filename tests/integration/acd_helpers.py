@@ -9,15 +9,18 @@ sets is cleared again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from acd.model import AcdConfig, Agent, Queue
 from cti.ami.client import AmiClient
 from cti.ami.messages import Event
+from tests.integration.conftest import PbxUnderTest
 
 _AGENT_CHANNEL = re.compile(r"^Local/(agent\d+)@test-agents-")
 _CALLER_CHANNEL = re.compile(r"^Local/([a-z0-9-]+)@hotline-acd-test-[0-9a-f]+;2$")
@@ -186,3 +189,43 @@ async def ensure_acd_dialplan(ami: AmiClient) -> None:
         or "agent-gone" not in handed
     ):
         await ami.command("dialplan reload")
+
+
+@dataclass
+class AcdRig:
+    """One test's view of the shared PBX: its AMI client, a tag that makes its callers' and
+    queues' names its own, and its own AstDB family for saved agents."""
+
+    pbx: PbxUnderTest
+    ami: AmiClient
+    tag: str
+    family: str
+    prefix: str
+
+    def name(self, caller: str) -> str:
+        return f"{caller}-{self.tag}"
+
+    def queue(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}-{self.tag}"
+
+
+R = TypeVar("R", bound=AcdRig)
+
+
+@contextlib.asynccontextmanager
+async def acd_rig(
+    pbx: PbxUnderTest, rig_type: type[R], prefix: str, agents: Iterable[int]
+) -> AsyncIterator[R]:
+    """An ``AcdRig`` on a current dialplan; afterwards its callers and the test agents are
+    hung up, the agents' ring/talk globals cleared and its AstDB family deleted."""
+    tag = run_tag()
+    async with AmiClient(pbx.ami_settings) as ami:
+        await ensure_acd_dialplan(ami)
+        rig = rig_type(pbx, ami, tag, f"hotline-acd-{prefix}-{tag}", prefix)
+        try:
+            yield rig
+        finally:
+            await hang_up(ami, f"-{tag}@hotline-acd-test")
+            await hang_up(ami, "^Local/agent[0-9]@test-agents")
+            await clear_agents(ami, agents)
+            await ami.action("DBDelTree", check=False, Family=rig.family)

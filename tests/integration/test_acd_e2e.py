@@ -24,14 +24,12 @@ from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
 from cti.settings import AgiSettings
 from tests.integration.acd_helpers import (
+    AcdRig,
     CallWatch,
+    acd_rig,
     agent_def,
-    clear_agents,
     config,
-    ensure_acd_dialplan,
-    hang_up,
     place_call,
-    run_tag,
     set_agent,
 )
 from tests.integration.conftest import PbxUnderTest
@@ -42,36 +40,17 @@ AGENTS = range(1, 7)
 
 
 @dataclass
-class Rig:
-    pbx: PbxUnderTest
-    ami: AmiClient
-    tag: str
-    family: str
-
+class Rig(AcdRig):
     async def service(self, acd_config: AcdConfig) -> AcdService:
         acd = AcdService(acd_config, AmiAcdPbx(self.ami, agent_family=self.family))
         await acd.start()
         return acd
 
-    def name(self, caller: str) -> str:
-        return f"{caller}-{self.tag}"
-
-    def queue(self, suffix: str) -> str:
-        return f"e2e-{suffix}-{self.tag}"
-
 
 @pytest.fixture
 async def rig(pbx: PbxUnderTest) -> AsyncIterator[Rig]:
-    tag = run_tag()
-    async with AmiClient(pbx.ami_settings) as ami:
-        await ensure_acd_dialplan(ami)
-        rig = Rig(pbx, ami, tag, f"hotline-acd-test-{tag}")
-        try:
-            yield rig
-        finally:
-            await hang_up(ami, f"-{tag}@hotline-acd-test")
-            await clear_agents(ami, AGENTS)
-            await ami.action("DBDelTree", check=False, Family=rig.family)
+    async with acd_rig(pbx, Rig, "e2e", AGENTS) as rig:
+        yield rig
 
 
 async def test_skills_and_levels_are_respected(rig: Rig) -> None:

@@ -15,18 +15,15 @@ from acd.asterisk import AmiAcdPbx
 from acd.call_actions import CONSULT_PAUSE
 from acd.model import AcdConfig, Queue
 from acd.service import AcdService
-from cti.ami.client import AmiClient
 from cti.ami.messages import Event
 from cti.events import DomainEvent, EventKind
 from tests.integration.acd_helpers import (
+    AcdRig,
     CallWatch,
+    acd_rig,
     agent_def,
-    clear_agents,
     config,
-    ensure_acd_dialplan,
-    hang_up,
     place_call,
-    run_tag,
     set_agent,
 )
 from tests.integration.conftest import PbxUnderTest
@@ -38,11 +35,7 @@ AGENTS = (1, 2, 3)
 
 
 @dataclass
-class Rig:
-    pbx: PbxUnderTest
-    ami: AmiClient
-    tag: str
-    family: str
+class Rig(AcdRig):
     published: list[DomainEvent] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -101,26 +94,11 @@ class Rig:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{call_id} not bridged as expected: {channels}")
 
-    def name(self, caller: str) -> str:
-        return f"{caller}-{self.tag}"
-
-    def queue(self, suffix: str) -> str:
-        return f"xfer-{suffix}-{self.tag}"
-
 
 @pytest.fixture
 async def rig(pbx: PbxUnderTest) -> AsyncIterator[Rig]:
-    tag = run_tag()
-    async with AmiClient(pbx.ami_settings) as ami:
-        await ensure_acd_dialplan(ami)
-        rig = Rig(pbx, ami, tag, f"hotline-acd-xfer-{tag}")
-        try:
-            yield rig
-        finally:
-            await hang_up(ami, f"-{tag}@hotline-acd-test")
-            await hang_up(ami, "^Local/agent[0-9]@test-agents")
-            await clear_agents(ami, AGENTS)
-            await ami.action("DBDelTree", check=False, Family=rig.family)
+    async with acd_rig(pbx, Rig, "xfer", AGENTS) as rig:
+        yield rig
 
 
 def in_context(call_id: str, context: str) -> Callable[[Event], bool]:
