@@ -83,16 +83,20 @@ class Rig(AcdRig):
         )
 
     async def bridged(self, call_id: str, peer: Callable[[Event], bool]) -> list[Event]:
-        """Wait until the caller shares a bridge with a channel matching ``peer``; the bridge."""
+        """Wait until the caller's bridge holds the caller and channels matching ``peer``, and
+        nothing else; the bridge. Asterisk may show a channel that is being moved (Bridge()
+        swaps the caller in) for a moment in the bridge, so only a settled bridge counts."""
+        members: list[Event] = []
         for _ in range(50):
             channels = await self.channels()
             mine = next((c for c in channels if c.get("Uniqueid") == call_id), None)
             bridge = mine.get("BridgeId") if mine is not None else None
             members = [c for c in channels if bridge and c.get("BridgeId") == bridge]
-            if any(peer(c) for c in members if c.get("Uniqueid") != call_id):
+            others = [c for c in members if c.get("Uniqueid") != call_id]
+            if others and all(peer(c) for c in others):
                 return members
             await asyncio.sleep(0.1)
-        raise AssertionError(f"{call_id} not bridged as expected: {channels}")
+        raise AssertionError(f"{call_id} not bridged as expected: {members} of {channels}")
 
 
 @pytest.fixture
