@@ -291,6 +291,13 @@ def call_ended(call_id: str, queue: str | None, at: Stamp, **data: Scalar) -> Do
     return _event(K.CALL_ENDED, at, data, call_id=call_id, queue=queue)
 
 
+def resynced(at: Stamp, calls: Iterable[str], agents: Iterable[str]) -> DomainEvent:
+    """The end of a resync: the calls the ACD holds and the agents logged in, so consumers
+    can drop what ended while nobody watched (a restart, a reconnect, a dropped event)."""
+    data = {"calls": ",".join(sorted(calls)), "agents": ",".join(sorted(agents))}
+    return _event(K.ACD_RESYNCED, at, data)
+
+
 # --- agents --------------------------------------------------------------------------------
 
 

@@ -614,6 +614,8 @@ class AcdService(CallActions):
                     published.append(
                         events.call_ended(call_id, record.entry.queue_id, at, resync=True)
                     )
+            logged_in = (a for a, s in new.agents.items() if s.state is not AgentState.LOGGED_OUT)
+            published.append(events.resynced(at, new.calls.keys() | connecting, logged_in))
         except Exception:
             log.exception("acd could not build the resync's domain events")
             return

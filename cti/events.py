@@ -67,6 +67,10 @@ class EventKind(StrEnum):
     # an admin edited the agent's skills: skills, previous ("skill:level,..."), applies
     # (next_login: the ACD routes by the skills an agent logged in with), by (API principal)
     AGENT_SKILLS_CHANGED = "agent.skills_changed"
+    # the ACD rebuilt its state from Asterisk (start-up, AMI reconnect): calls (the calls it
+    # holds, waiting or with an agent) and agents (those logged in), comma-separated ids;
+    # published after that resync's other events, so consumers drop what is no longer there
+    ACD_RESYNCED = "acd.resynced"
     # recordings
     RECORDING_STARTED = "recording.started"
     RECORDING_MUTED = "recording.muted"

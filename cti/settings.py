@@ -182,6 +182,9 @@ class LiveSettings(BaseModel):
     # Queue statistics go out at most this often (coalesced), and every second while calls
     # wait (the longest wait grows).
     publish_interval_s: float = Field(0.2, gt=0)
+    # At start-up, replay today's event log into the statistics, so a restart does not reset
+    # the wallboards (off: figures count from the start of the process).
+    rebuild_on_start: bool = True
     mqtt: MqttSettings = Field(default_factory=MqttSettings)  # type: ignore[arg-type]
 
     @field_validator("timezone")

@@ -40,11 +40,13 @@ from hotline.controls import (
     AmiSupervisorControl,
 )
 from hotline.live.service import LiveService, build_live
+from hotline.live.warm_start import replay_today
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
 from hotline.storage import Database
 from hotline.storage.agents import AgentStore
 from hotline.storage.event_log import EventLogWriter
+from hotline.storage.event_store import EventStore
 from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
@@ -190,7 +192,9 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         # the other parts published, to the database or else to the local spool.
         await engine.event_log.start()
         stack.push_async_callback(engine.event_log.stop)
-        # Live state first, so it sees every event from the first call on.
+        # Live state first, so it sees every event from the first call on; today's figures
+        # so far come back from the event log before it does.
+        await _rebuild_live(engine)
         await stack.enter_async_context(_running(engine.live.run(engine.bus), "live"))
         stack.callback(engine.live.close)
         if engine.recordings is not None:
@@ -237,6 +241,16 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("hotline stopping")
     log.info("hotline stopped")
+
+
+async def _rebuild_live(engine: Engine) -> None:
+    if not engine.settings.live.rebuild_on_start:
+        return
+    try:
+        await replay_today(engine.live.hub.stats, EventStore(engine.database))
+    except Exception:
+        # Wallboards then count from now: worse figures, never a Hotline that will not start.
+        log.exception("live statistics could not be rebuilt from the event log")
 
 
 @contextlib.asynccontextmanager

@@ -128,6 +128,14 @@ def _num(data: Mapping[str, Scalar], key: str) -> float | None:
     return None
 
 
+def _ids(value: Scalar) -> frozenset[str]:
+    return (
+        frozenset(part for part in value.split(",") if part)
+        if isinstance(value, str)
+        else frozenset()
+    )
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator > 0 else None
 
@@ -147,12 +155,9 @@ class LiveStats:
         self._clock = clock or SystemClock()
         self._queues_of_agent = queues_of_agent
         self._ewt = ewt
-        now = self._clock.wall()
-        self._started_mono = self._clock.mono()  # the recent pace is observed from here
-        self._interval_start, self._interval_end = interval_bounds(
-            now, self._zone, settings.interval_min
-        )
-        self._day_start, self._day_end = day_bounds(now, self._zone)
+        self._start_empty(queues)
+
+    def _start_empty(self, queues: Iterable[QueueDefinition]) -> None:
         self.queues: dict[str, _Queue] = {}
         self.agents: dict[str, _Agent] = {}
         self.calls: dict[str, _Call] = {}
@@ -161,6 +166,7 @@ class LiveStats:
         self.dirty_queues: set[str] = set()
         self.dirty_agents: set[str] = set()
         self.dirty_calls: set[str] = set()
+        self.rewind(self._clock.wall(), self._clock.mono())
         for definition in queues:
             self._queue(definition.id, definition)
 
@@ -171,6 +177,49 @@ class LiveStats:
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(self, event)
+
+    # --- a rebuild from the event log (``hotline.live.warm_start``) ----------------------------
+
+    @property
+    def clock(self) -> LiveClock:
+        return self._clock
+
+    @property
+    def day_start(self) -> datetime:
+        return self._day_start
+
+    def rewind(self, ts: datetime, mono: float) -> None:
+        """Open the periods that hold ``ts`` (``mono`` on this process's clock), before any
+        event is applied: a rebuild replays the day from its start, so every event counts in
+        its own interval, and the recent pace is observed from there."""
+        self._started_mono = mono
+        self._interval_start, self._interval_end = interval_bounds(
+            ts, self._zone, self.settings.interval_min
+        )
+        self._day_start, self._day_end = day_bounds(ts, self._zone)
+        for queue in self.queues.values():
+            queue.interval = Counters(self._interval_start)
+            queue.today = Counters(self._day_start)
+
+    def reset(self) -> None:
+        """Empty again, from now (a rebuild that failed half-way); queue definitions stay."""
+        self._start_empty([queue.definition for queue in self.queues.values()])
+
+    def replayed(self) -> None:
+        """The replay is over: calls still in the IVR were the old process's FastAGI sessions
+        (Asterisk has sent them to its native queue), so they are gone from our view; the
+        periods roll on to now. Waiting and connected calls stay until the ACD's resync says
+        which it still holds (``acd.resynced``)."""
+        for call in [c for c in self.calls.values() if c.state == "ivr"]:
+            self._drop(call)
+        self.tick()
+
+    def _drop(self, call: _Call) -> None:
+        """Out of our view with no outcome: the event log has none either (its leg stays
+        open), so it is counted as nothing, the way reports count it."""
+        self._leave_queue(call)
+        self._forget(call)
+        self.dirty_calls.add(call.call_id)
 
     def tick(self) -> None:
         """Roll periods at their boundaries even when no event arrives, and let calls older
@@ -459,6 +508,19 @@ class LiveStats:
     def _forget(self, call: _Call) -> None:
         self.calls.pop(call.call_id, None)
 
+    def _on_resynced(self, event: DomainEvent) -> None:
+        """What the ACD holds after rebuilding from Asterisk: calls it no longer has ended
+        while nobody watched (Hotline down, or their events dropped), and agents it has not
+        logged in are logged out. Calls still in the IVR are not the ACD's to name."""
+        calls = _ids(event.data.get("calls"))
+        agents = _ids(event.data.get("agents"))
+        for call in [c for c in self.calls.values() if c.state != "ivr"]:
+            if call.call_id not in calls:
+                self._drop(call)
+        for agent in self.agents.values():
+            if agent.state != "logged_out" and agent.agent_id not in agents:
+                self._set_state(agent, "logged_out", None, event)
+
     # --- agents -------------------------------------------------------------------------------
 
     def _agent(self, agent_id: str, event: DomainEvent) -> _Agent:
@@ -730,4 +792,5 @@ _HANDLERS: dict[EventKind, Callable[[LiveStats, DomainEvent], None]] = {
     K.AGENT_PAUSED: LiveStats._on_agent_state,
     K.AGENT_UNPAUSED: LiveStats._on_agent_state,
     K.AGENT_STATE: LiveStats._on_agent_state,
+    K.ACD_RESYNCED: LiveStats._on_resynced,
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, and_, insert, or_, select
 
 from hotline.storage.db import Database
 from hotline.storage.models import Event, new_uid
@@ -89,6 +89,17 @@ class EventStore:
         if kind is not None:
             query = query.where(Event.kind == kind)
         return await self._fetch(query)
+
+    async def since(
+        self, start: datetime, after: tuple[datetime, int] | None = None, limit: int = 10_000
+    ) -> list[StoredEvent]:
+        """Events stamped at or after ``start``, oldest first (ties in the order stored), a
+        page at a time: pass the last page's last ``(ts, id)`` as ``after``."""
+        query = select(Event).where(Event.ts >= start)
+        if after is not None:
+            ts, id_ = after
+            query = query.where(or_(Event.ts > ts, and_(Event.ts == ts, Event.id > id_)))
+        return await self._fetch(query.order_by(Event.ts, Event.id).limit(limit))
 
     async def _fetch(self, query: Select[Event]) -> list[StoredEvent]:
         async with self._db.session() as session:

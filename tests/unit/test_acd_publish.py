@@ -55,6 +55,9 @@ async def rig() -> AsyncIterator[tuple[AcdService, FakePbx, Recorder]]:
     pbx, recorder = FakePbx(), Recorder()
     service = AcdService(CONFIG, pbx, publish=recorder)
     await service.start()
+    # The start-up resync found nothing: it says so, and no more.
+    (resynced,) = recorder.take()
+    assert (resynced.kind, dict(resynced.data)) == ("acd.resynced", {"calls": "", "agents": ""})
     yield service, pbx, recorder
     await service.stop()
 
@@ -316,15 +319,19 @@ async def test_resync_publishes_every_agent_and_the_calls_rebuilt() -> None:
             "agent.logged_in",
             "agent.paused",
             "agent.state:paused",
+            "acd.resynced",
         ]
         assert events[0].data["resync"] is True and events[0].call_id == "c1"
+        # Last, what the ACD holds now: consumers drop whatever else they had.
+        assert dict(events[-1].data) == {"calls": "c1", "agents": "a2"}
         await service.login("a1")
         recorder.take()
         await service.resync()  # a reconnect: nothing changed, every agent's state again
         events = recorder.take()
         assert kinds(events) == ["call.queued", "agent.state:reserved", "agent.state:paused",
-                                 "call.offered"]  # fmt: skip
+                                 "call.offered", "acd.resynced"]  # fmt: skip
         assert events[0].data["resync"] is True
+        assert dict(events[-1].data) == {"calls": "c1", "agents": "a1,a2"}
     finally:
         await service.stop()
 
@@ -363,6 +370,7 @@ async def test_an_overflow_into_another_queue_is_queued_there() -> None:
     pbx, recorder = FakePbx(), Recorder()
     service = AcdService(config, pbx, publish=recorder)
     await service.start()
+    recorder.take()  # the start-up resync's acd.resynced
     try:
         pbx.queue.put_nowait(held("c1"))  # nobody logged in: the estimate is unbounded
         await settle(pbx)
