@@ -212,6 +212,10 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         # says not ready, and AMI keeps reconnecting in the background.
         await engine.ami.start(wait=False)
         stack.push_async_callback(engine.ami.close)
+        if engine.acd is not None:
+            # Before AMI closes: a logout or pause made just before the stop reaches AstDB,
+            # or the next start would restore the agent as it was before it.
+            stack.push_async_callback(_flush_agents, engine.acd)
         try:
             await engine.ami.wait_connected(timeout=settings.ami.connect_timeout_s)
         except AmiTimeout:
@@ -241,6 +245,13 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("hotline stopping")
     log.info("hotline stopped")
+
+
+async def _flush_agents(acd: AcdService, timeout_s: float = 5.0) -> None:
+    try:
+        await asyncio.wait_for(acd.flush(), timeout_s)
+    except TimeoutError:
+        log.warning("agent changes not all saved to Asterisk before the stop")
 
 
 async def _rebuild_live(engine: Engine) -> None:

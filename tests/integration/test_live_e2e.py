@@ -32,6 +32,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from acd.agent_state import AgentState
+from acd.service import AcdService
 from cti.ami.client import AmiClient
 from cti.settings import IvrSettings, Settings, load_settings
 from hotline.demo import Demo, DemoOptions
@@ -39,7 +40,13 @@ from hotline.service import Engine, build_engine, serve
 from ivr.call import dtmf_script
 from ivr.config import load_config
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
-from tests.integration.acd_helpers import ensure_acd_dialplan
+from tests.integration.acd_helpers import (
+    clear_agents,
+    ensure_acd_dialplan,
+    hang_up,
+    place_call,
+    set_agent,
+)
 from tests.integration.conftest import TEST_AGI_PORT, PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "live_e2e"
@@ -360,3 +367,87 @@ async def test_demo_traffic_is_answered_by_demo_agents(
         }
         assert "agent agent1 (Test agent 1) logged in" in report
         assert "dials 9555" in report
+
+
+async def queue_figures(base: str, queue: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as http:
+        response = await http.get(f"/api/v1/queues/{queue}/stats")
+        response.raise_for_status()
+        figures: dict[str, Any] = response.json()
+        return figures
+
+
+async def until_figures(
+    base: str, queue: str, wanted: dict[str, Any], within_s: float = 15
+) -> dict[str, Any]:
+    """The queue's statistics once ``wanted`` ("waiting", "today.answered") all hold."""
+
+    def value(figures: dict[str, Any], key: str) -> Any:
+        for part in key.split("."):
+            figures = figures[part]
+        return figures
+
+    figures: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(within_s):
+            while True:
+                figures = await queue_figures(base, queue)
+                if all(value(figures, key) == want for key, want in wanted.items()):
+                    return figures
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"not {wanted}: {figures}") from None
+
+
+async def until_available(acd: AcdService, agent_id: str) -> None:
+    for _ in range(100):  # the test agent talks 1 s, wraps up 2 s
+        if acd.agent(agent_id).state is AgentState.AVAILABLE:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{agent_id} still {acd.agent(agent_id).state}")
+
+
+TODAY_KEYS = ("offered", "answered", "abandoned", "short_abandoned", "asa_s", "service_level")
+
+
+async def test_a_restart_keeps_todays_figures_and_drops_what_ended_meanwhile(
+    pbx: PbxUnderTest, tmp_path: Path, built_prompts: Path
+) -> None:
+    """Hotline answers one call, then stops with two callers on hold (no agent logged in). One
+    hangs up while it is down. The restarted Hotline shows the same figures for today (from
+    the event log), one caller waiting (the other's outcome is unknown: counted as nothing),
+    and the caller still waiting is not offered twice when agent1 answers it."""
+    tag = uuid.uuid4().hex[:6]
+    answered, stays, leaves = (f"rs-{tag}-{n}" for n in ("a", "s", "l"))
+    async with AmiClient(pbx.ami_settings) as ami:
+        await set_agent(ami, 1, ring=0.5, talk=1)
+        try:
+            async with running_engine(pbx, tmp_path, FIXTURE, built_prompts) as first:
+                acd = first.engine.acd
+                assert acd is not None
+                await acd.login("agent1", DEVICE)
+                await place_call(ami, answered, QUEUE, stay_s=30)
+                await until_figures(first.base, QUEUE, {"today.answered": 1})
+                await until_available(acd, "agent1")
+                await acd.logout("agent1")  # nobody answers the next two
+                await place_call(ami, stays, QUEUE, stay_s=60)
+                await place_call(ami, leaves, QUEUE, stay_s=60)
+                before = await until_figures(first.base, QUEUE, {"waiting": 2})
+                assert before["today"]["offered"] == 3
+            await hang_up(ami, f"^Local/{leaves}@hotline-acd-test-")  # while Hotline is down
+
+            async with running_engine(pbx, tmp_path, FIXTURE, built_prompts) as second:
+                after = await until_figures(second.base, QUEUE, {"waiting": 1})
+                for key in TODAY_KEYS:
+                    assert after["today"][key] == before["today"][key], (key, after, before)
+                assert after["longest_wait_s"] >= before["longest_wait_s"]
+                acd = second.engine.acd
+                assert acd is not None
+                await acd.login("agent1", DEVICE)
+                done = await until_figures(second.base, QUEUE, {"today.answered": 2, "waiting": 0})
+                assert done["today"]["offered"] == 3  # the caller on hold was offered once
+                await until_available(acd, "agent1")  # logged out on the way out, not on call
+        finally:
+            await hang_up(ami, f"^Local/rs-{tag}-")
+            await clear_agents(ami, [1])
