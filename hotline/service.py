@@ -15,6 +15,7 @@ import socket
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -39,6 +40,7 @@ from hotline.controls import (
     AcdTraces,
     AmiSupervisorControl,
 )
+from hotline.live.hub import WarmUp
 from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import replay_today
 from hotline.pbx_info import AmiPbxInfo
@@ -193,9 +195,11 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await engine.event_log.start()
         stack.push_async_callback(engine.event_log.stop)
         # Live state first, so it sees every event from the first call on; today's figures
-        # so far come back from the event log before it does.
-        await _rebuild_live(engine)
-        await stack.enter_async_context(_running(engine.live.run(engine.bus), "live"))
+        # so far come back from the event log meanwhile (calls are served during the replay:
+        # their events wait in the hub's subscription).
+        warm_up = _live_warm_up(engine) if settings.live.rebuild_on_start else None
+        await stack.enter_async_context(_running(engine.live.run(engine.bus, warm_up), "live"))
+        await asyncio.sleep(0)  # the hub subscribes before any part can publish
         stack.callback(engine.live.close)
         if engine.recordings is not None:
             # Drain (finish files being written, hash them) after the consumer stops.
@@ -254,14 +258,13 @@ async def _flush_agents(acd: AcdService, timeout_s: float = 5.0) -> None:
         log.warning("agent changes not all saved to Asterisk before the stop")
 
 
-async def _rebuild_live(engine: Engine) -> None:
-    if not engine.settings.live.rebuild_on_start:
-        return
-    try:
-        await replay_today(engine.live.hub.stats, EventStore(engine.database))
-    except Exception:
-        # Wallboards then count from now: worse figures, never a Hotline that will not start.
-        log.exception("live statistics could not be rebuilt from the event log")
+def _live_warm_up(engine: Engine) -> WarmUp:
+    store = EventStore(engine.database)
+
+    async def warm_up(until: datetime) -> None:
+        await replay_today(engine.live.hub.stats, store, until=until)
+
+    return warm_up
 
 
 @contextlib.asynccontextmanager

@@ -25,8 +25,9 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
@@ -35,6 +36,8 @@ from cti.events import DomainBus, DomainEvent
 from hotline.live.stats import LiveStats
 
 log = logging.getLogger("hotline.live.hub")
+
+WarmUp = Callable[[datetime], Awaitable[object]]  # called with the moment the hub subscribed
 
 QUEUE_PREFIX, AGENT_PREFIX = "queue:", "agent:"
 AGENTS, CALLS = "agents", "calls"
@@ -329,9 +332,20 @@ class LiveHub:
                 observer.queue_stats(queue_id, state)
         self.stats.dirty_queues.clear()
 
-    async def run(self, bus: DomainBus) -> None:
-        """Consume the bus until cancelled; flush queue statistics on their interval."""
+    async def run(self, bus: DomainBus, warm_up: WarmUp | None = None) -> None:
+        """Consume the bus until cancelled; flush queue statistics on their interval.
+
+        ``warm_up`` (today's event log replayed into the statistics) runs once subscribed,
+        with the moment of subscription: it reads what happened before that, while what
+        happens from then on waits in the subscription. Nothing is flushed before it ends, so
+        no period rolls in the middle of the replay."""
         async with bus.subscribe(maxsize=100_000) as events:
+            if warm_up is not None:
+                try:
+                    await warm_up(self.stats.clock.wall())
+                except Exception:
+                    # The figures then count from now: worse, never a hub that stops.
+                    log.exception("live statistics could not be rebuilt from the event log")
             flusher = asyncio.create_task(self._flush_loop(), name="live-flush")
             try:
                 async for event in events:

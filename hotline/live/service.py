@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cti.events import DomainBus
 from cti.settings import Settings
-from hotline.live.hub import LiveHub
+from hotline.live.hub import LiveHub, WarmUp
 from hotline.live.model import QueueDefinition
 from hotline.live.mqtt import MqttPublisher
 from hotline.live.stats import LiveStats
@@ -21,10 +21,11 @@ class LiveService:
     hub: LiveHub
     mqtt: MqttPublisher | None
 
-    async def run(self, bus: DomainBus) -> None:
-        """Consume the bus and keep the broker fed; returns only when cancelled."""
+    async def run(self, bus: DomainBus, warm_up: WarmUp | None = None) -> None:
+        """Consume the bus (after ``warm_up``, see ``LiveHub.run``) and keep the broker fed;
+        returns only when cancelled."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.hub.run(bus), name="live-hub")
+            group.create_task(self.hub.run(bus, warm_up), name="live-hub")
             if self.mqtt is not None:
                 group.create_task(self.mqtt.run(), name="live-mqtt")
 

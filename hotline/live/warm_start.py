@@ -47,8 +47,11 @@ def to_domain(row: StoredEvent, mono: float) -> DomainEvent | None:
         return None
 
 
-async def replay_today(stats: LiveStats, store: EventStore, *, page: int = PAGE) -> Replayed:
-    """Apply today's events (from the start of the statistics' day) to fresh ``stats``."""
+async def replay_today(
+    stats: LiveStats, store: EventStore, *, until: datetime | None = None, page: int = PAGE
+) -> Replayed:
+    """Apply today's events (from the start of the statistics' day, and before ``until``:
+    the hub receives those from then on) to fresh ``stats``."""
     began = time.perf_counter()
     # This process's monotonic time for a wall-clock stamp, read once: events keep their
     # spacing exactly, and one still in the future (a clock step) is not reordered.
@@ -62,7 +65,7 @@ async def replay_today(stats: LiveStats, store: EventStore, *, page: int = PAGE)
     applied = skipped = 0
     after: tuple[datetime, int] | None = None
     try:
-        while rows := await store.since(start, after, page):
+        while rows := await store.since(start, after, page, until=until):
             for row in rows:
                 event = to_domain(row, mono(row.ts))
                 if event is None:

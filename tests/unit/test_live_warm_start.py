@@ -10,6 +10,8 @@ process, yesterday's events, rows this version cannot read, and a database faili
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,11 +22,12 @@ import pytest
 
 from cti.events import DomainBus, DomainEvent, EventKind
 from cti.settings import DatabaseSettings, EventLogSettings, LiveSettings
+from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
 from hotline.live.warm_start import replay_today
 from hotline.storage import Database
-from hotline.storage.event_log import EventLogWriter
+from hotline.storage.event_log import EventLogWriter, to_stored
 from hotline.storage.event_store import EventStore, StoredEvent
 from hotline.storage.migrate import upgrade_async
 from tests.unit.test_live_vs_reports import (
@@ -189,12 +192,17 @@ class FailingStore(EventStore):
         self.pages = 0
 
     async def since(
-        self, start: datetime, after: tuple[datetime, int] | None = None, limit: int = 10_000
+        self,
+        start: datetime,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 10_000,
+        *,
+        until: datetime | None = None,
     ) -> list[StoredEvent]:
         self.pages += 1
         if self.pages > 1:
             raise ConnectionError("database went away")
-        return await super().since(start, after, limit)
+        return await super().since(start, after, limit, until=until)
 
 
 async def test_a_replay_failing_half_way_leaves_empty_figures_not_half_a_day(
@@ -208,3 +216,62 @@ async def test_a_replay_failing_half_way_leaves_empty_figures_not_half_a_day(
     cards = stats.queue_stats("cards")
     assert cards is not None and cards.today.offered == 0 and cards.waiting == 0
     assert stats.agents == {} and stats.calls == {}
+
+
+async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
+    db: Database, tmp_path: Path
+) -> None:
+    """``hotline serve`` replays while it already serves: events published meanwhile wait in
+    the hub's subscription, and the replay reads only what was stamped before it subscribed."""
+    clock = Clock(at("09:01:00"))
+    await logged(db, tmp_path, [queued("09:00:00", "early", "cards")], clock)
+    stats = fresh(clock)
+    hub = LiveHub(stats)
+    bus = DomainBus()
+    replaying, go_on = asyncio.Event(), asyncio.Event()
+
+    async def warm_up(until: datetime) -> None:
+        assert until == at("09:01:00")
+        # Stored (by this process's event log) after the hub subscribed: not replayed.
+        await EventStore(db).append_many([to_stored(queued("09:01:00", "late", "cards"))])
+        await replay_today(stats, EventStore(db), until=until)
+        replaying.set()
+        await go_on.wait()
+
+    task = asyncio.create_task(hub.run(bus, warm_up))
+    await asyncio.sleep(0)  # subscribed
+    bus.publish(queued("09:01:00", "late", "cards"))
+    await replaying.wait()
+    cards = stats.queue_stats("cards")
+    assert cards is not None and cards.today.offered == 1  # "early" only, so far
+    go_on.set()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        cards = stats.queue_stats("cards")
+        assert cards is not None
+        if cards.today.offered == 2:
+            break
+    assert cards.waiting == 2 and cards.today.offered == 2  # "late" once, from the bus
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_a_failed_replay_does_not_stop_the_hub(caplog: pytest.LogCaptureFixture) -> None:
+    stats = fresh(Clock(at("09:01:00")))
+    hub = LiveHub(stats)
+    bus = DomainBus()
+
+    async def warm_up(until: datetime) -> None:
+        raise ConnectionError("database went away")
+
+    task = asyncio.create_task(hub.run(bus, warm_up))
+    await asyncio.sleep(0.01)
+    bus.publish(queued("09:01:00", "c1", "cards"))
+    await asyncio.sleep(0.01)
+    cards = stats.queue_stats("cards")
+    assert cards is not None and cards.waiting == 1
+    assert "could not be rebuilt" in caplog.text
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
