@@ -16,27 +16,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy.engine import make_url
 
+from bench.scratch_pg import scratch_postgres
 from cti.events import DomainBus
 from cti.settings import DatabaseSettings, EventLogSettings
 from hotline.storage import Database
-from hotline.storage.db import create_engine
 from hotline.storage.event_log import EventLogWriter
 from hotline.storage.migrate import upgrade_async
 from hotline.storage.simulate import traffic
-
-PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 async def run(settings: DatabaseSettings, n_events: int, spool: Path) -> dict[str, float]:
@@ -75,20 +70,8 @@ async def run(settings: DatabaseSettings, n_events: int, spool: Path) -> dict[st
 
 
 async def postgres(n_events: int, spool: Path) -> dict[str, float]:
-    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", PG_DEFAULT))
-    name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin)
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
-        return await run(DatabaseSettings(url=url), n_events, spool)
-    finally:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await engine.dispose()
+    async with scratch_postgres() as settings:
+        return await run(settings, n_events, spool)
 
 
 async def main() -> None:
