@@ -199,7 +199,7 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         # their events wait in the hub's subscription).
         warm_up = _live_warm_up(engine) if settings.live.rebuild_on_start else None
         await stack.enter_async_context(_running(engine.live.run(engine.bus, warm_up), "live"))
-        await asyncio.sleep(0)  # the hub subscribes before any part can publish
+        await asyncio.wait_for(engine.live.hub.subscribed.wait(), 5)  # before any publisher
         stack.callback(engine.live.close)
         if engine.recordings is not None:
             # Drain (finish files being written, hash them) after the consumer stops.

@@ -144,6 +144,7 @@ class LiveHub:
         self._streams: dict[str, _Stream] = {}
         self._dirty_queues: set[str] = set()
         self._last_refresh = 0.0
+        self.subscribed = asyncio.Event()  # ``run`` sees every event published from now on
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -340,6 +341,7 @@ class LiveHub:
         happens from then on waits in the subscription. Nothing is flushed before it ends, so
         no period rolls in the middle of the replay."""
         async with bus.subscribe(maxsize=100_000) as events:
+            self.subscribed.set()
             if warm_up is not None:
                 try:
                     await warm_up(self.stats.clock.wall())
