@@ -7,12 +7,10 @@ resyncs and replays; and migration 0005 with data, both ways.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import inspect, select, text
 
 from cti.events import DomainBus, DomainEvent, EventKind
@@ -44,14 +42,6 @@ def ev(
     **data: Any,
 ) -> DomainEvent:
     return DomainEvent(kind, call_id, agent, queue, data, at(seconds))
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def log_settings(tmp_path: Path) -> EventLogSettings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,25 +10,15 @@ import typer
 from typer.testing import CliRunner
 
 from cti.events import DomainEvent, EventKind
-from cti.settings import DatabaseSettings
 from hotline.storage import Database, EventStore
 from hotline.storage.cli import export_app
 from hotline.storage.event_log import to_stored
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.queue_log import export_queue_log
 from hotline.storage.simulate import abandoned_call, answered_call
 from tests.unit.test_reports_legs import scripted_events
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 E0 = int(T0.timestamp())  # 1740963600
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def scripted() -> list[DomainEvent]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from cti.events import DomainBus, DomainEvent
@@ -17,20 +15,11 @@ from hotline.storage.batch_codec import Batch, encode
 from hotline.storage.call_records import RecordFolder
 from hotline.storage.db import create_engine
 from hotline.storage.event_log import EventLogWriter, to_stored
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import AgentInterval, Call, Event
 from hotline.storage.simulate import agent_shift, answered_call, traffic
 from hotline.storage.spool import Spool
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def log_settings(tmp_path: Path, **overrides: object) -> EventLogSettings:

@@ -37,18 +37,16 @@ instead (and loans answers another caller, c6b, the same way): the same figures,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from cti.events import DomainBus, DomainEvent, EventKind, Scalar
 from cti.fanout import Subscription
-from cti.settings import DatabaseSettings, EventLogSettings, LiveSettings, SlFormulaName
+from cti.settings import EventLogSettings, LiveSettings, SlFormulaName
 from hotline.live.model import PeriodStats, QueueDefinition
 from hotline.live.stats import LiveStats
 from hotline.reports.buckets import Period
@@ -56,7 +54,6 @@ from hotline.reports.build import ReportRequest, queue_report
 from hotline.reports.formulas import FORMULA_NAMES
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter
-from hotline.storage.migrate import upgrade_async
 
 K = EventKind
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -250,14 +247,6 @@ class Clock:
 
     def mono(self) -> float:
         return mono(self.now)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def drain(sub: Subscription[DomainEvent]) -> Iterator[DomainEvent]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from cti.events import DomainBus, DomainEvent, EventKind
-from cti.settings import DatabaseSettings, EventLogSettings, LiveSettings
+from cti.settings import EventLogSettings, LiveSettings
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
@@ -29,7 +28,6 @@ from hotline.live.warm_start import replay_today
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter, to_stored
 from hotline.storage.event_store import EventStore, StoredEvent
-from hotline.storage.migrate import upgrade_async
 from tests.unit.test_live_vs_reports import (
     QUEUES,
     SHORT_ABANDON_S,
@@ -47,14 +45,6 @@ K = EventKind
 SETTINGS = LiveSettings.model_validate(
     {"short_abandon_s": SHORT_ABANDON_S, "sl_threshold_s": THRESHOLD_S, "timezone": "UTC"}
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def fresh(clock: Clock) -> LiveStats:
