@@ -15,7 +15,6 @@ import socket
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -40,9 +39,8 @@ from hotline.controls import (
     AcdTraces,
     AmiSupervisorControl,
 )
-from hotline.live.hub import WarmUp
 from hotline.live.service import LiveService, build_live
-from hotline.live.warm_start import replay_today
+from hotline.live.warm_start import warm_up as live_warm_up
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
 from hotline.storage import Database
@@ -197,7 +195,10 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         # Live state first, so it sees every event from the first call on; today's figures
         # so far come back from the event log meanwhile (calls are served during the replay:
         # their events wait in the hub's subscription).
-        warm_up = _live_warm_up(engine) if settings.live.rebuild_on_start else None
+        warm_up = None
+        if settings.live.rebuild_on_start:
+            store = EventStore(engine.database)
+            warm_up = live_warm_up(engine.live.hub.stats, store, written=engine.event_log.flush)
         await stack.enter_async_context(_running(engine.live.run(engine.bus, warm_up), "live"))
         await asyncio.wait_for(engine.live.hub.subscribed.wait(), 5)  # before any publisher
         stack.callback(engine.live.close)
@@ -256,15 +257,6 @@ async def _flush_agents(acd: AcdService, timeout_s: float = 5.0) -> None:
         await asyncio.wait_for(acd.flush(), timeout_s)
     except TimeoutError:
         log.warning("agent changes not all saved to Asterisk before the stop")
-
-
-def _live_warm_up(engine: Engine) -> WarmUp:
-    store = EventStore(engine.database)
-
-    async def warm_up(until: datetime) -> None:
-        await replay_today(engine.live.hub.stats, store, until=until)
-
-    return warm_up
 
 
 @contextlib.asynccontextmanager

@@ -10,14 +10,16 @@ What happened while Hotline was down is not in the log: the ACD's first resync
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cti.events import DomainEvent, EventKind
+from hotline.live.hub import WarmUp
 from hotline.live.stats import LiveStats
 from hotline.storage.event_store import EventStore, StoredEvent
 
@@ -90,3 +92,25 @@ async def replay_today(
     if skipped:
         log.warning("event log rows not replayed: unknown kind or payload", extra={"rows": skipped})
     return done
+
+
+def warm_up(
+    stats: LiveStats,
+    store: EventStore,
+    *,
+    written: Callable[[], Awaitable[None]] | None = None,
+    written_within_s: float = 60.0,
+) -> WarmUp:
+    """The hub's warm-up (``LiveHub.run``) for ``hotline serve``: ``written`` (the event log's
+    flush) first, so the events the last run spooled to disk while its database was away are
+    in the database when the day is read, if it is back."""
+
+    async def run(until: datetime) -> None:
+        if written is not None:
+            try:
+                await asyncio.wait_for(written(), written_within_s)
+            except TimeoutError:
+                log.warning("event log spool not written yet: live figures may miss events")
+        await replay_today(stats, store, until=until)
+
+    return run

@@ -24,17 +24,17 @@ from cti.settings import EventLogSettings, LiveSettings
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
-from hotline.live.warm_start import replay_today
+from hotline.live.warm_start import replay_today, warm_up
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter, to_stored
 from hotline.storage.event_store import EventStore, StoredEvent
+from tests.unit.test_eventlog_writer import broken_engine
 from tests.unit.test_live_vs_reports import (
     QUEUES,
     SHORT_ABANDON_S,
     THRESHOLD_S,
     Clock,
     at,
-    drain,
     ev,
     hold_and_transfer,
     morning,
@@ -51,27 +51,31 @@ def fresh(clock: Clock) -> LiveStats:
     return LiveStats(SETTINGS, [QueueDefinition(q) for q in QUEUES], clock=clock)
 
 
-async def logged(
-    db: Database, tmp_path: Path, events: list[DomainEvent], clock: Clock
-) -> LiveStats:
-    """``events`` through the bus into the event log and into live statistics (started
-    at midnight, as a process running all day would be); those."""
+def running_all_day(events: list[DomainEvent], clock: Clock) -> LiveStats:
+    """Live statistics that saw ``events`` as they happened, started at midnight as a
+    process running all day would be."""
     now, clock.now = clock.now, at("00:00:00")
     live = fresh(clock)
     clock.now = now
+    for event in events:
+        live.apply(event)
+    return live
+
+
+async def logged(
+    db: Database, tmp_path: Path, events: list[DomainEvent], clock: Clock
+) -> LiveStats:
+    """``events`` through the bus into the event log; the statistics that saw them."""
     log_settings = EventLogSettings.model_validate(
         {"spool_dir": tmp_path / "spool", "batch_size": 7, "flush_interval_ms": 10}
     )
     bus = DomainBus()
-    sub = bus.subscribe()
     async with EventLogWriter(bus, db, log_settings) as writer:
         for event in events:
             bus.publish(event)
-            for got in drain(sub):
-                live.apply(got)
         await writer.flush()
     assert writer.counters.written == len(events)
-    return live
+    return running_all_day(events, clock)
 
 
 def figures(stats: LiveStats) -> dict[str, Any]:
@@ -265,3 +269,32 @@ async def test_a_failed_replay_does_not_stop_the_hub(caplog: pytest.LogCaptureFi
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def test_events_the_last_run_spooled_are_written_then_replayed(
+    db: Database, tmp_path: Path
+) -> None:
+    """The last run stopped with its database away: its morning is in the disk spool. The
+    new run's warm-up waits for the event log to write it, then replays the whole morning."""
+    events = [e for e in morning(requeue=True) if e.ts <= at("09:30:00")]
+    settings = EventLogSettings.model_validate(
+        {"spool_dir": tmp_path / "spool", "flush_interval_ms": 10, "retry_min_s": 0.01}
+    )
+    good_engine = db.engine
+    db.engine = broken_engine(tmp_path)  # type: ignore[assignment]
+    bus = DomainBus()
+    async with EventLogWriter(bus, db, settings) as old_run:
+        for event in events:
+            bus.publish(event)
+    assert old_run.counters.spooled == len(events) and old_run.counters.written == 0
+    db.engine = good_engine
+
+    clock = Clock(at("09:30:00"))
+    expected = running_all_day(events, clock)
+    expected.tick()
+    stats = fresh(clock)
+    bus = DomainBus()
+    async with EventLogWriter(bus, db, settings) as new_run:
+        await warm_up(stats, EventStore(db), written=new_run.flush)(clock.wall())
+    assert new_run.counters.replayed == len(events)
+    assert rounded(figures(stats)) == rounded(figures(expected))
