@@ -29,6 +29,7 @@ from hotline.storage import (
 from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
 from hotline.storage.models import Base
 from tests.unit import test_call_legs as legs_tests
+from tests.unit import test_live_warm_start as warm_start_tests
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -166,3 +167,21 @@ async def test_call_legs_writer_on_postgres(db: Database, tmp_path: Any, scenari
     """The leg writer's scenarios (tests/unit/test_call_legs.py) on PostgreSQL: its SQL (the
     open leg of a call found by the database after a restart) must hold on both."""
     await getattr(legs_tests, scenario)(db, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "args"),
+    [
+        ("test_a_rebuilt_day_shows_what_the_running_one_showed", ("09:41:20",)),
+        ("test_a_rebuilt_day_shows_what_the_running_one_showed", ("10:30:00",)),
+        ("test_calls_and_agents_the_acd_no_longer_has_are_dropped_uncounted", ()),
+        ("test_only_today_is_replayed_and_unreadable_rows_are_skipped", ()),
+        ("test_events_the_last_run_spooled_are_written_then_replayed", ()),
+    ],
+)
+async def test_live_rebuild_on_postgres(
+    db: Database, tmp_path: Any, scenario: str, args: tuple[str, ...]
+) -> None:
+    """Today's live figures rebuilt from the event log (tests/unit/test_live_warm_start.py) on
+    PostgreSQL: its paged read by (ts, id), with a time zone, must hold on both."""
+    await getattr(warm_start_tests, scenario)(db, tmp_path, *args)
