@@ -9,10 +9,13 @@ that is (15 minutes always is: every zone offset in use is a multiple of 15 minu
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTES = {"15m": 15, "30m": 30, "60m": 60}
 PERIODS = ("15m", "30m", "60m", "day", "week", "month")
 
@@ -104,3 +107,77 @@ def split(start: datetime, end: datetime, period: Period) -> list[tuple[datetime
         pieces.append((bucket, (stop - at).total_seconds()))
         at = stop
     return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPeriods:
+    """The periods of a report over UTC slots ``first``..``last`` (slot n: [n·slot_s,
+    (n+1)·slot_s) seconds after the epoch). A slot is in the period its start is in
+    (``Period.start_of``), so period i holds the slots from ``slots[i]`` (``first`` for the
+    first period) to ``slots[i + 1]`` (excluded), and starts at ``starts[i]`` (local, as
+    ``Period`` computes it). Both lists end with the period after the last.
+    """
+
+    starts: list[datetime]
+    slots: list[int]
+    _utc: list[datetime]  # ``starts`` in UTC, for searching by instant (not wall-clock time)
+
+    @classmethod
+    def of(cls, period: Period, first: int, last: int, slot_s: int) -> SlotPeriods:
+        width = timedelta(seconds=slot_s)
+
+        def period_of(slot: int) -> tuple[datetime, datetime]:
+            start = period.start_of(_EPOCH + slot * width)
+            return start, start.astimezone(UTC)
+
+        starts: list[datetime] = []
+        utc: list[datetime] = []
+        slots: list[int] = []
+        slot = first
+        start, start_utc = period_of(slot)
+        while True:
+            starts.append(start)
+            utc.append(start_utc)
+            slots.append(slot)
+            if slot > last:
+                return cls(starts, slots, utc)
+            # The next period's first slot: where ``next_start`` says it starts (rounded up to
+            # a slot), checked against ``start_of`` on both sides; slot by slot where they
+            # disagree (a zone shifting by less than the period: Lord Howe's half-hour DST, by
+            # the hour).
+            following = max(slot + 1, -((_EPOCH - period.next_start(start)) // width))
+            if following - 1 > slot and period_of(following - 1)[1] != start_utc:
+                following = slot + 1
+            after, after_utc = period_of(following)
+            while after_utc == start_utc:
+                following += 1
+                after, after_utc = period_of(following)
+            slot, start, start_utc = following, after, after_utc
+
+    def runs(self) -> list[tuple[int, int]]:
+        """(first slot, width in slots) of each run of consecutive periods of one width, in
+        order. Slot s of the run (b, w) is in the period whose first slot is b + (s − b) // w · w.
+        """
+        runs: list[tuple[int, int]] = []
+        for begin, following in pairwise(self.slots):
+            if not (runs and runs[-1][1] == following - begin):
+                runs.append((begin, following - begin))
+        return runs
+
+    def index(self) -> dict[int, int]:
+        """The first slot of each period → the period's index."""
+        return {slot: i for i, slot in enumerate(self.slots[:-1])}
+
+    def split(self, start: datetime, end: datetime) -> list[tuple[int, float]]:
+        """``split`` for [start, end) within these periods: (period index, seconds in it) in
+        order. The period is looked up rather than computed, the seconds are computed as
+        ``split`` computes them."""
+        pieces: list[tuple[int, float]] = []
+        i = bisect_right(self._utc, start.astimezone(UTC)) - 1
+        at = start
+        while at < end and i + 1 < len(self.starts):
+            stop = min(end, self.starts[i + 1])
+            pieces.append((i, (stop - at).total_seconds()))
+            at = stop
+            i += 1
+        return pieces

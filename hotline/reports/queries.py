@@ -14,18 +14,23 @@ How it stays fast: every leg stores the slot of those timestamps (``enter_slot``
 as it reads (no sort, no table lookups) and both sides of a leg come from one scan. A second,
 small query adds the legs that left in range but entered outside it. Bounds that are not on a
 slot boundary are exact too: only rows in the first or last slot compare the timestamps.
+
+Agents' calls are summed per report period and agent (``agent_periods``), not per slot: the
+database does the rolling up, and returns the rows in report order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain, pairwise, repeat
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Integer, and_, case, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
+from sqlalchemy.types import NullType
 
 from hotline.storage.models import CROSSING_LEGS, AgentInterval, CallLeg
 from hotline.storage.record_ops import slot_of
@@ -44,8 +49,7 @@ QUEUE_FIGURES = (
 )  # fmt: skip
 LONGEST = QUEUE_FIGURES.index("longest_wait_s")
 QueueSums = list[Any]  # QUEUE_FIGURES: counts as ints, seconds as floats
-AGENT_FIGURES = ("answered", "handled", "talk_s", "hold_s", "wrap_up_s")
-AgentSums = list[Any]  # answered, handled, talk_s, hold_s, wrap_up_s
+AGENT_FIGURES = ("answered", "handled", "talk_s", "hold_s", "wrap_up_s")  # agent_periods
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,38 +296,92 @@ async def queue_slots(
     return sums
 
 
-async def agent_slots(
+def _period_of(slot: Any, runs: Sequence[tuple[int, int]]) -> Any:
+    """The first slot of the report period holding ``slot``: ``SlotPeriods.runs`` in SQL
+    (integer arithmetic; the slot itself when every period is one slot)."""
+
+    def first_slot(begin: int, width: int) -> Any:
+        if width == 1:
+            return slot
+        b, w = literal_column(str(int(begin)), Integer), literal_column(str(int(width)), Integer)
+        return (slot - b) // w * w + b
+
+    if len(runs) == 1:
+        return first_slot(*runs[0])
+    whens = [
+        (slot < literal_column(str(int(following)), Integer), first_slot(begin, width))
+        for (begin, width), (following, _) in pairwise(runs)
+    ]
+    return case(*whens, else_=first_slot(*runs[-1]))
+
+
+@dataclass(frozen=True, slots=True)
+class _PeriodArrays:
+    """Rows received as one row per period holding a list per column (PostgreSQL's
+    ``array_agg``), iterated (as often as needed) as the rows they hold."""
+
+    periods: Sequence[Sequence[Any]]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return chain.from_iterable(
+            zip(repeat(period), *columns) for period, *columns in self.periods
+        )
+
+
+async def agent_periods(
     conn: AsyncConnection,
     start: datetime,
     end: datetime,
+    runs: Sequence[tuple[int, int]],
     agents: list[str] | None = None,
-) -> dict[tuple[int, str], AgentSums]:
-    """(slot answered, agent) → AGENT_FIGURES over the legs agents answered, grouped in
-    ``ix_call_legs_report_agents`` order."""
+) -> Iterable[Sequence[Any]]:
+    """(first slot of the period answered, agent, *AGENT_FIGURES) over the legs agents answered
+    in [start, end), one row per report period (``runs``: ``SlotPeriods.runs``) and agent that
+    answered any, in that order as the database sorts agent ids (usually as Python does:
+    ``build`` checks). Sums are 0.0 rather than None. Can be iterated more than once.
+
+    15-minute periods group the index ``ix_call_legs_report_agents`` as it is walked (no sort,
+    no table lookups); longer ones add the index's slots up in the database too, so a day,
+    week or month report reads one row per agent and period. By 15 minutes, 1,000 agents over
+    a month are still ~700,000 rows (one per agent and quarter-hour with a call): PostgreSQL
+    sends them as one row per period with a list per column, which asyncpg decodes in a third
+    less time."""
     c = CallLeg
     span = SlotRange.of(start, end)
     edge = span.edges(c.answer_slot, c.answered_at)
     handled = c.talk_s.is_not(None)
+    period = _period_of(c.answer_slot, runs)
+    answered = _count(edge)
     query = (
         select(
-            c.answer_slot,
+            period,
             c.agent_id,
-            _count(edge),
+            answered,
             _count(edge, handled),
-            _sum(c.talk_s, edge, handled),
-            _sum(c.hold_s, edge, handled),
-            _sum(c.wrap_up_s, edge, handled),
+            func.coalesce(_sum(c.talk_s, edge, handled), 0.0),
+            func.coalesce(_sum(c.hold_s, edge, handled), 0.0),
+            func.coalesce(_sum(c.wrap_up_s, edge, handled), 0.0),
         )
         .where(span.slots(c.answer_slot), c.agent_id.is_not(None))
-        .group_by(c.answer_slot, c.agent_id)
+        .group_by(period, c.agent_id)
+        .order_by(period, c.agent_id)
     )
+    if edge is not None:  # legs of an edge slot all outside [start, end): no row
+        query = query.having(answered > 0)
     if agents:
         query = query.where(c.agent_id.in_(agents))
-    out: dict[tuple[int, str], AgentSums] = {}
-    for slot, agent_id, answered, handled_n, talk, hold, wrap in (await conn.execute(query)).all():
-        if answered:
-            out[(slot, agent_id)] = [answered, handled_n, talk or 0.0, hold or 0.0, wrap or 0.0]
-    return out
+    if conn.dialect.name != "postgresql":
+        return (await conn.execute(query)).all()
+    # Each list in the order of the subquery's rows (period, agent), as PostgreSQL aggregates
+    # them; had it reordered them, ``build`` would find agents out of order and sort.
+    rows = query.subquery()
+    period_of_row, *columns = rows.c
+    packed = (
+        select(period_of_row, *(func.array_agg(column, type_=NullType()) for column in columns))
+        .group_by(period_of_row)
+        .order_by(period_of_row)
+    )
+    return _PeriodArrays((await conn.execute(packed)).all())
 
 
 @dataclass(frozen=True, slots=True)
