@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,17 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from bench.scratch_pg import scratch_postgres
 from cti.settings import DatabaseSettings
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
 from hotline.storage.call_records import slot_of
-from hotline.storage.db import create_engine
 from hotline.storage.migrate import upgrade_async
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 DAYS = 25
-PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CALL_COLUMNS = (
     "call_id", "queue", "started_at", "enqueued_at", "answered_at", "left_queue_at", "ended_at",
     "wait_s", "agent_id", "talk_s", "hold_s", "wrap_up_s", "outcome",
@@ -213,28 +210,15 @@ async def bench_sqlite(n: int) -> tuple[float, float]:
 
 
 async def bench_postgres(n: int) -> tuple[float, float]:
-    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", PG_DEFAULT))
-    name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin)
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
-    try:
-        settings = DatabaseSettings(url=url)
+    async with scratch_postgres() as settings:
         await upgrade_async(settings)
         t0 = time.perf_counter()
-        legs = await load_postgres(url, n)
+        legs = await load_postgres(settings.url, n)
         print(
             f"postgres   loaded {n} calls, {legs} legs in {time.perf_counter() - t0:.1f} s "
             "(then VACUUM (ANALYZE), as autovacuum would on a live server)"
         )
         return await measure(settings, "postgres")
-    finally:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await engine.dispose()
 
 
 async def main() -> None:
