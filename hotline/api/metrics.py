@@ -37,6 +37,12 @@ class LiveCollector(Collector):
             )
             cut.add_metric([], hub.cut_offs)
             yield cut
+            rebuilding = GaugeMetricFamily(
+                "hotline_live_rebuilding",
+                "1 while today's figures are replayed from the event log (start-up): incomplete",
+            )
+            rebuilding.add_metric([], float(hub.rebuilding))
+            yield rebuilding
         if services.mqtt is not None:
             mqtt = services.mqtt
             for name, doc, value in (

@@ -145,6 +145,7 @@ class LiveHub:
         self._dirty_queues: set[str] = set()
         self._last_refresh = 0.0
         self.subscribed = asyncio.Event()  # ``run`` sees every event published from now on
+        self.rebuilding = False  # today's figures are being replayed: not complete yet
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -343,11 +344,14 @@ class LiveHub:
         async with bus.subscribe(maxsize=100_000) as events:
             self.subscribed.set()
             if warm_up is not None:
+                self.rebuilding = True
                 try:
                     await warm_up(self.stats.clock.wall())
                 except Exception:
                     # The figures then count from now: worse, never a hub that stops.
                     log.exception("live statistics could not be rebuilt from the event log")
+                finally:
+                    self.rebuilding = False
             flusher = asyncio.create_task(self._flush_loop(), name="live-flush")
             try:
                 async for event in events:

@@ -264,6 +264,7 @@ async def test_metrics_for_prometheus() -> None:
     )
     assert 'hotline_queue_agents{queue="cards",state="on_call"} 1.0' in text
     assert "hotline_ws_clients 0.0" in text
+    assert "hotline_live_rebuilding 0.0" in text
 
 
 async def test_unwired_ports_answer_503_and_openapi_lists_the_routes() -> None:

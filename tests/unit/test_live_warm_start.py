@@ -238,6 +238,7 @@ async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
     await replaying.wait()
     cards = stats.queue_stats("cards")
     assert cards is not None and cards.today.offered == 1  # "early" only, so far
+    assert hub.rebuilding  # /metrics says the figures are not complete yet
     go_on.set()
     for _ in range(100):
         await asyncio.sleep(0.01)
@@ -246,6 +247,7 @@ async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
         if cards.today.offered == 2:
             break
     assert cards.waiting == 2 and cards.today.offered == 2  # "late" once, from the bus
+    assert not hub.rebuilding
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
