@@ -34,6 +34,9 @@ class WallboardOut:
     sl_formula: str
     queues: list[QueueStats]
     totals: WallboardTotals
+    # True for the seconds after a start-up while today's figures are replayed from the event
+    # log: a board may say "updating" rather than show a low count as if it were the day's.
+    rebuilding: bool = False
 
 
 @router.get("/wallboard", response_model=WallboardOut)
@@ -58,4 +61,5 @@ async def wallboard(_: CurrentPrincipal, live: Live, config: LiveConfig) -> Wall
         sl_formula=config.sl_formula,
         queues=queues,
         totals=totals,
+        rebuilding=live.rebuilding,
     )
