@@ -16,6 +16,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_QUARTER = timedelta(minutes=15)
 _MINUTES = {"15m": 15, "30m": 30, "60m": 60}
 PERIODS = ("15m", "30m", "60m", "day", "week", "month")
 
@@ -66,6 +67,35 @@ class Period:
             nxt = bucket.replace(year=bucket.year + bucket.month // 12, month=bucket.month % 12 + 1)
         return datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.zone)
 
+    def end_of(self, ts: datetime) -> datetime:
+        """Where the time from ``ts`` stops counting for its period: the first instant after
+        ``ts`` that ``start_of`` puts in another period (UTC).
+
+        Usually ``next_start`` of the period, not always across a DST change that shifts the
+        clock by less than the period, or not at a period boundary. By the hour in Lord Howe
+        (half an hour at 02:00), the hour the clock goes back in lasts 90 minutes, the one it
+        skips into 30; in Chatham (an hour at 02:45 local), ``start_of`` puts the first quarter
+        of an hour after the change in the hour before it. So minute periods are walked quarter
+        by quarter (UTC), where ``start_of`` can change: every UTC offset in use is a whole
+        number of quarter hours, and so is every local time a clock changes at (since 2011;
+        before, a boundary off the quarter-hours is read at the next one). Days, weeks and
+        months end at the next one's local midnight, unless the clock went back across midnight
+        (Newfoundland until 2010): walked too.
+
+        Instants only (UTC): aware datetimes of one zone compare and subtract by their
+        wall-clock times, which repeat or skip at DST.
+        """
+        at = _utc(ts)
+        bucket = _utc(self.start_of(at))
+        if self.minutes is None:
+            midnight = _utc(self.next_start(self.start_of(at)))
+            if midnight > at:
+                return midnight
+        end = _EPOCH + (at - _EPOCH) // _QUARTER * _QUARTER + _QUARTER
+        while _utc(self.start_of(end)) == bucket:
+            end += _QUARTER
+        return end
+
     def slot_seconds(self, start: datetime, end: datetime) -> int:
         """The widest UTC slot that never straddles two periods of this kind in [start, end)."""
         minutes = self.minutes or 60
@@ -91,20 +121,28 @@ def _offsets(zone: ZoneInfo, start: datetime, end: datetime) -> set[int]:
         at = min(at + timedelta(hours=12), stop)
 
 
+def _utc(ts: datetime) -> datetime:
+    return ts.astimezone(UTC)
+
+
 def clip(start: datetime, end: datetime, low: datetime, high: datetime) -> float:
-    """Seconds of [start, end) inside [low, high)."""
-    return max(0.0, (min(end, high) - max(start, low)).total_seconds())
+    """Seconds of [start, end) inside [low, high) (elapsed: in UTC, whatever the zones)."""
+    return max(0.0, (min(_utc(end), _utc(high)) - max(_utc(start), _utc(low))).total_seconds())
 
 
 def split(start: datetime, end: datetime, period: Period) -> list[tuple[datetime, float]]:
-    """[start, end) cut at period boundaries: (period start, seconds in it) in order."""
+    """[start, end) cut where ``start_of`` changes: (period start, seconds in it) in order.
+
+    Seconds elapsed, computed in UTC: a local quarter-hour holds 900 s across a DST change too,
+    a spring-forward day 82,800 s; every piece is longer than 0 s and the pieces add up to the
+    length of [start, end). Consecutive pieces are in different periods (the same period may
+    come back later, where ``start_of`` does: Chatham, see ``Period.end_of``).
+    """
     pieces: list[tuple[datetime, float]] = []
-    at = start
-    while at < end:
-        bucket = period.start_of(at)
-        following = period.next_start(bucket)
-        stop = min(end, following)
-        pieces.append((bucket, (stop - at).total_seconds()))
+    at, stop_at = _utc(start), _utc(end)
+    while at < stop_at:
+        stop = min(stop_at, period.end_of(at))
+        pieces.append((period.start_of(at), (stop - at).total_seconds()))
         at = stop
     return pieces
 
@@ -120,7 +158,10 @@ class SlotPeriods:
 
     starts: list[datetime]
     slots: list[int]
-    _utc: list[datetime]  # ``starts`` in UTC, for searching by instant (not wall-clock time)
+    # Where each period's time begins, in UTC (instants, not wall-clock times): its first
+    # slot's start (the first period's: its start, if earlier). Increasing, unlike ``starts``
+    # where ``start_of`` goes back (Chatham, see ``Period.end_of``).
+    _bounds: list[datetime]
 
     @classmethod
     def of(cls, period: Period, first: int, last: int, slot_s: int) -> SlotPeriods:
@@ -131,16 +172,15 @@ class SlotPeriods:
             return start, start.astimezone(UTC)
 
         starts: list[datetime] = []
-        utc: list[datetime] = []
         slots: list[int] = []
         slot = first
         start, start_utc = period_of(slot)
+        bounds = [min(start_utc, _EPOCH + slot * width)]
         while True:
             starts.append(start)
-            utc.append(start_utc)
             slots.append(slot)
             if slot > last:
-                return cls(starts, slots, utc)
+                return cls(starts, slots, bounds)
             # The next period's first slot: where ``next_start`` says it starts (rounded up to
             # a slot), checked against ``start_of`` on both sides; slot by slot where they
             # disagree (a zone shifting by less than the period: Lord Howe's half-hour DST, by
@@ -153,6 +193,7 @@ class SlotPeriods:
                 following += 1
                 after, after_utc = period_of(following)
             slot, start, start_utc = following, after, after_utc
+            bounds.append(_EPOCH + slot * width)
 
     def runs(self) -> list[tuple[int, int]]:
         """(first slot, width in slots) of each run of consecutive periods of one width, in
@@ -171,12 +212,12 @@ class SlotPeriods:
     def split(self, start: datetime, end: datetime) -> list[tuple[int, float]]:
         """``split`` for [start, end) within these periods: (period index, seconds in it) in
         order. The period is looked up rather than computed, the seconds are computed as
-        ``split`` computes them."""
+        ``split`` computes them (elapsed, in UTC)."""
         pieces: list[tuple[int, float]] = []
-        i = bisect_right(self._utc, start.astimezone(UTC)) - 1
-        at = start
-        while at < end and i + 1 < len(self.starts):
-            stop = min(end, self.starts[i + 1])
+        at, stop_at = _utc(start), _utc(end)
+        i = bisect_right(self._bounds, at) - 1
+        while at < stop_at and i + 1 < len(self._bounds):
+            stop = min(stop_at, self._bounds[i + 1])
             pieces.append((i, (stop - at).total_seconds()))
             at = stop
             i += 1

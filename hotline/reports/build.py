@@ -45,7 +45,8 @@ class ReportRequest:
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("report bounds must be timezone-aware")
-        if self.end <= self.start:
+        # In UTC: bounds in the centre's zone would compare by wall-clock time (wrong at DST).
+        if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise ValueError("report 'to' must be after 'from'")
         if self.formula not in formulas.FORMULAS:
             names = ", ".join(formulas.FORMULA_NAMES)
@@ -193,10 +194,13 @@ def agent_rows(
     agent with any of them."""
     login: dict[tuple[int, str], float] = defaultdict(float)
     pause: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    limit = min(req.end, now)
+    # Instants in UTC throughout: the report's bounds are often in the centre's zone, where
+    # comparisons (and subtractions, in ``split``) would go by wall-clock time.
+    start, end = req.start.astimezone(UTC), req.end.astimezone(UTC)
+    limit = min(end, now.astimezone(UTC))
     for span in spans:
-        begin = max(span.started_at, req.start)
-        finish = min(span.ended_at or limit, req.end)
+        begin = max(span.started_at.astimezone(UTC), start)
+        finish = min((span.ended_at or limit).astimezone(UTC), end)
         if begin >= finish:
             continue
         for i, seconds in periods.split(begin, finish):
