@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain, pairwise, repeat
 from typing import Any
 
@@ -63,7 +63,7 @@ class SlotRange:
 
     @classmethod
     def of(cls, start: datetime, end: datetime) -> SlotRange:
-        return cls(start, end, slot_of(start), slot_of(end - timedelta(microseconds=1)))
+        return cls(start, end, slot_of(start), slot_of(_before(end)))
 
     def slots(self, column: Mapped[int | None]) -> ColumnElement[bool]:
         return column.between(self.first, self.last)
@@ -79,8 +79,14 @@ class SlotRange:
         return and_(*checks) if checks else None
 
 
+def _before(ts: datetime) -> datetime:
+    """The instant before ``ts``: in UTC (in a zone with DST, ``ts - 1 µs`` is wall-clock
+    arithmetic, an hour off where the clock skipped or repeated one)."""
+    return ts.astimezone(UTC) - timedelta(microseconds=1)
+
+
 def _on_boundary(ts: datetime) -> bool:
-    return slot_of(ts) == slot_of(ts - timedelta(microseconds=1)) + 1
+    return slot_of(ts) == slot_of(_before(ts)) + 1
 
 
 def _count(*conditions: ColumnElement[bool] | None) -> Any:
