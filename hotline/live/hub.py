@@ -145,7 +145,11 @@ class LiveHub:
         self._dirty_queues: set[str] = set()
         self._last_refresh = 0.0
         self.subscribed = asyncio.Event()  # ``run`` sees every event published from now on
-        self.rebuilding = False  # today's figures are being replayed: not complete yet
+
+    @property
+    def rebuilding(self) -> bool:
+        """Today's figures are being replayed from the event log: not complete yet."""
+        return self.stats.rebuilding
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -344,14 +348,15 @@ class LiveHub:
         async with bus.subscribe(maxsize=100_000) as events:
             self.subscribed.set()
             if warm_up is not None:
-                self.rebuilding = True
+                self.stats.rebuilding = True  # in every queue's figures meanwhile
                 try:
                     await warm_up(self.stats.clock.wall())
                 except Exception:
                     # The figures then count from now: worse, never a hub that stops.
                     log.exception("live statistics could not be rebuilt from the event log")
                 finally:
-                    self.rebuilding = False
+                    self.stats.rebuilding = False
+                    self._dirty_queues.update(self.stats.queues)  # boards hear it is over
             flusher = asyncio.create_task(self._flush_loop(), name="live-flush")
             try:
                 async for event in events:

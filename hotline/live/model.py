@@ -83,6 +83,8 @@ class QueueStats:
     interval: PeriodStats
     today: PeriodStats
     staffing: StaffingNow | None = None  # "needed in the next 30 minutes vs logged in"
+    # Today's figures are still being replayed from the event log (start-up): incomplete.
+    rebuilding: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,7 @@ class LiveStats:
         self._clock = clock or SystemClock()
         self._queues_of_agent = queues_of_agent
         self._ewt = ewt
+        self.rebuilding = False  # set by the hub while today's event log is replayed
         self._start_empty(queues)
 
     def _start_empty(self, queues: Iterable[QueueDefinition]) -> None:
@@ -662,6 +663,7 @@ class LiveStats:
             interval=self._period(queue.interval, pending_busy, pending_staffed),
             today=today,
             staffing=self._staffing_now(queue, now, agents.logged_in, today.aht_s),
+            rebuilding=self.rebuilding,
         )
 
     def _staffing_now(

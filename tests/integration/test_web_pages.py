@@ -148,3 +148,18 @@ async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
     # The ACD confirms through the bus; the page follows.
     site.publish(DomainEvent(K.AGENT_PAUSED, agent_id="1001", data={"reason": "lunch"}))
     await expect(page.get_by_test_id("state")).to_have_text("Paused")
+
+
+async def test_wallboard_says_when_todays_figures_are_still_being_rebuilt(site: Site) -> None:
+    """After a start-up, while today's event log is replayed, each tile says its figures are
+    not complete yet; the note goes once the replay is over."""
+    page = await site.page("/wallboard", WALLBOARD)
+    site.world.hub.stats.rebuilding = True  # as the hub sets it around its warm-up
+    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
+    note = page.get_by_test_id("rebuilding-cards")
+    await expect(note).to_have_text("正在重建今日数据…")
+    site.world.hub.stats.rebuilding = False
+    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c2", queue="cards"))
+    await expect(page.get_by_test_id("waiting-cards")).to_have_text("2")
+    await expect(note).to_have_count(0)

@@ -238,7 +238,7 @@ async def test_queues_stats_and_wallboard_for_every_role() -> None:
         stats = await http.get("/api/v1/queues/loans/stats", headers=auth(WALLBOARD))
         missing = await http.get("/api/v1/queues/nope/stats", headers=auth(WALLBOARD))
         board = await http.get("/api/v1/wallboard", headers=auth(WALLBOARD))
-        world.hub.rebuilding = True  # a start-up replaying today's event log
+        world.hub.stats.rebuilding = True  # a start-up replaying today's event log
         updating = await http.get("/api/v1/wallboard", headers=auth(WALLBOARD))
     assert updating.json()["rebuilding"] is True
     assert [q["id"] for q in queues.json()] == ["cards", "loans"]
