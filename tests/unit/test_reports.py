@@ -22,7 +22,6 @@ The same scenario runs on PostgreSQL (tests/integration/test_reports_postgres.py
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,13 @@ import typer
 from typer.testing import CliRunner
 
 from cti.events import DomainEvent, EventKind
-from cti.settings import DatabaseSettings
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.reports.cli import report_app
 from hotline.reports.csv_out import to_csv
 from hotline.storage import Database
-from hotline.storage.call_records import RecordFolder
-from hotline.storage.event_log import to_stored
-from hotline.storage.migrate import upgrade_async
-from hotline.storage.record_sql import write_batch
 from hotline.storage.simulate import abandoned_call, agent_shift, answered_call
+from tests.unit.records import store_events
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY = datetime(2025, 3, 3, tzinfo=UTC)
@@ -106,18 +101,13 @@ def scripted_events() -> list[DomainEvent]:
 
 
 async def load_scenario(db: Database) -> None:
-    stored = [to_stored(e) for e in scripted_events()]
-    async with db.engine.begin() as conn:
-        await write_batch(conn, stored, RecordFolder(5.0).fold_many(stored))
+    await store_events(db, scripted_events())
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        await load_scenario(database)
-        yield database
+async def db(db: Database) -> Database:
+    await load_scenario(db)
+    return db
 
 
 NINE, TEN = at(9, 0), at(10, 0)

@@ -33,11 +33,9 @@ from cti.events import DomainEvent
 from hotline.reports.buckets import PERIODS, Period, SlotPeriods, clip, split
 from hotline.reports.build import ReportRequest, agent_report
 from hotline.storage import Database
-from hotline.storage.call_records import RecordFolder
-from hotline.storage.event_log import to_stored
 from hotline.storage.record_ops import SLOT_S, slot_of
-from hotline.storage.record_sql import write_batch
 from hotline.storage.simulate import agent_shift, answered_call
+from tests.unit.records import store_events
 
 NY = ZoneInfo("America/New_York")
 LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
@@ -343,9 +341,7 @@ def shift_events(day: tuple[int, int, int]) -> list[DomainEvent]:
 
 
 async def load(db: Database, events: list[DomainEvent]) -> None:
-    stored = [to_stored(e) for e in events]
-    async with db.engine.begin() as conn:
-        await write_batch(conn, stored, RecordFolder(5.0).fold_many(stored))
+    await store_events(db, events)
 
 
 @pytest.mark.parametrize("day", [SPRING, AUTUMN], ids=["spring", "autumn"])

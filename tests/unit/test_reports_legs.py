@@ -16,9 +16,7 @@ Each queue visit is a leg: cards is offered O1, O2 and X1; loans is offered O1, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,15 +24,11 @@ import pytest
 from sqlalchemy import select
 
 from cti.events import DomainEvent, EventKind
-from cti.settings import DatabaseSettings
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
-from hotline.storage.call_records import RecordFolder
-from hotline.storage.event_log import to_stored
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import Call
-from hotline.storage.record_sql import write_batch
+from tests.unit.records import store_events
 
 K = EventKind
 DAY = datetime(2025, 3, 4, tzinfo=UTC)
@@ -109,14 +103,9 @@ def scripted_events() -> list[DomainEvent]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        stored = [to_stored(e) for e in scripted_events()]
-        async with database.engine.begin() as conn:
-            await write_batch(conn, stored, RecordFolder(5.0).fold_many(stored))
-        yield database
+async def db(db: Database) -> Database:
+    await store_events(db, scripted_events())
+    return db
 
 
 def request(formula: str, interval: str = "15m") -> ReportRequest:

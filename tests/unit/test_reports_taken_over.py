@@ -11,22 +11,17 @@ agent is credited with the call it handled (1002's leg is its own, outside the q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from cti.events import DomainEvent
-from cti.settings import DatabaseSettings, LiveSettings
+from cti.settings import LiveSettings
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
 from hotline.reports.build import agent_report, queue_report
 from hotline.storage import Database
-from hotline.storage.call_records import RecordFolder
-from hotline.storage.event_log import to_stored
-from hotline.storage.migrate import upgrade_async
-from hotline.storage.record_sql import write_batch
+from tests.unit.records import store_events
 from tests.unit.test_live_stats import FakeClock
 from tests.unit.test_reports_legs import K, agent_state, at, call, request
 
@@ -54,14 +49,9 @@ def events() -> list[DomainEvent]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        stored = [to_stored(e) for e in events()]
-        async with database.engine.begin() as conn:
-            await write_batch(conn, stored, RecordFolder(5.0).fold_many(stored))
-        yield database
+async def db(db: Database) -> Database:
+    await store_events(db, events())
+    return db
 
 
 async def test_the_queue_counts_one_offer_and_one_answer(db: Database) -> None:
