@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,10 @@ def _from_row(row: Event) -> StoredEvent:
     )
 
 
+# The columns in the order of StoredEvent's fields: a row is StoredEvent(*row).
+_STORED_EVENT_COLUMNS = [getattr(Event, f.name) for f in fields(StoredEvent)]
+
+
 class EventStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -104,8 +108,7 @@ class EventStore:
         e = Event
         # Plain rows, not ORM objects: a restart reads a whole day of them, and mapping each
         # row to an instance costs more than everything else the replay does with it.
-        query = select(e.kind, e.ts, e.payload, e.call_id, e.agent_id, e.queue, e.monotonic_ns,
-                       e.id, e.uid).where(e.ts >= start)  # fmt: skip
+        query = select(*_STORED_EVENT_COLUMNS).where(e.ts >= start)
         if until is not None:
             query = query.where(e.ts < until)
         if after is not None:
