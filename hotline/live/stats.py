@@ -129,6 +129,7 @@ def _num(data: Mapping[str, Scalar], key: str) -> float | None:
 
 
 def _ids(value: Scalar) -> frozenset[str]:
+    """A comma-separated list of ids (``queues``, ``calls``, ``agents`` in event data)."""
     return (
         frozenset(part for part in value.split(",") if part)
         if isinstance(value, str)
@@ -583,7 +584,7 @@ class LiveStats:
         agent.device = str(device) if device is not None else agent.device
         queues = event.data.get("queues")
         if isinstance(queues, str):
-            self._set_queues(agent, [q for q in queues.split(",") if q])
+            self._set_queues(agent, _ids(queues))
         self._set_state(agent, "available", None, event)
 
     def _on_agent_state(self, event: DomainEvent) -> None:
