@@ -8,6 +8,7 @@ fmt:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports --no-logo --no-cache
 
 types:
 	.venv/bin/mypy
