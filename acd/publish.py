@@ -30,7 +30,7 @@ from acd.asterisk import HoldEntered
 from acd.effects import Effect, OfferCall, OverflowCall
 from acd.engine import CallRecord
 from acd.model import AcdConfig
-from cti.events import DomainEvent, EventKind, Scalar
+from cti.events import DomainEvent, EventKind, Scalar, make_event
 
 K = EventKind
 FIELD_PREFIX = "field."
@@ -84,7 +84,7 @@ def _event(
     agent_id: str | None = None,
     queue: str | None = None,
 ) -> DomainEvent:
-    return DomainEvent(kind, call_id, agent_id, queue, data, at.ts, at.mono)
+    return make_event(kind, call_id, agent_id, queue, data, at.ts, at.mono)
 
 
 def _seconds(value: float) -> float | None:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from acd.model import Agent
 from acd.publish import skills_text
 from acd.service import AcdService
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.api.ports import InvalidAgentSettings, UnknownTarget
 from hotline.storage.agents import AgentStore, UnknownAgent
 
@@ -108,7 +108,7 @@ class StoredAgentAdmin:
         log.info("agent skills changed", extra={"agent": agent.id, "by": by})
         if self._publish is None:
             return
-        event = DomainEvent(
+        event = make_event(
             EventKind.AGENT_SKILLS_CHANGED,
             agent_id=agent.id,
             data={

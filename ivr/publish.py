@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from cti.events import DomainBus, DomainEvent, EventKind, Scalar
+from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
 from ivr.commands import CallStarted, DigitsEntered, Event, NodeEntered, SessionEnded
 from ivr.runner import CallInfo, EventSink, log_event
 
@@ -33,9 +33,7 @@ def to_domain_event(call: CallInfo, event: Event) -> DomainEvent:
     if isinstance(event, CallStarted):
         data["channel"] = call.channel
         data["product"] = call.product
-    return DomainEvent(
-        _KINDS.get(type(event), EventKind.IVR_NODE), call_id=call.uniqueid, data=data
-    )
+    return make_event(_KINDS.get(type(event), EventKind.IVR_NODE), call_id=call.uniqueid, data=data)
 
 
 def publishing_sink(bus: DomainBus, *, also_log: bool = True) -> EventSink:

@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 from cti.ami.client import Headers
 from cti.ami.errors import AmiError
 from cti.ami.messages import Response
-from cti.events import DomainBus, DomainEvent, EventKind, Scalar
+from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
 from recordings.files import facts_off_loop, settled_size
 from recordings.policy import (
     RecordingConfig,
@@ -279,7 +279,7 @@ class RecordingService:
 
     def _emit(self, kind: EventKind, call: TrackedCall, **data: Scalar) -> None:
         self._publish(
-            DomainEvent(
+            make_event(
                 kind,
                 call_id=call.call_id,
                 agent_id=call.agent_id,

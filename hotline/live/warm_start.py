@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.live.hub import WarmUp
 from hotline.live.stats import LiveStats
 from hotline.storage.event_store import EventStore, StoredEvent
@@ -44,7 +44,7 @@ def to_domain(row: StoredEvent, mono: float) -> DomainEvent | None:
         return None
     data: Mapping[str, Any] = row.payload if isinstance(row.payload, Mapping) else {}
     try:
-        return DomainEvent(kind, row.call_id, row.agent_id, row.queue, data, row.ts, mono)
+        return make_event(kind, row.call_id, row.agent_id, row.queue, data, row.ts, mono)
     except (TypeError, ValueError):
         return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 
 
 def answered_call(
@@ -33,9 +33,9 @@ def answered_call(
     wrap_end = done + timedelta(seconds=wrap_up_s)
     return [
         *_ivr(call_id, start, queued, caller),
-        DomainEvent(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 1}),
-        DomainEvent(EventKind.CALL_OFFERED, call_id, agent_id, queue, ts=answered),
-        DomainEvent(
+        make_event(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 1}),
+        make_event(EventKind.CALL_OFFERED, call_id, agent_id, queue, ts=answered),
+        make_event(
             EventKind.CALL_ANSWERED,
             call_id,
             agent_id,
@@ -43,8 +43,8 @@ def answered_call(
             ts=answered,
             data={"wait_s": wait_s, "predicted_wait_s": wait_s},
         ),
-        DomainEvent(EventKind.AGENT_STATE, None, agent_id, ts=answered, data={"state": "on_call"}),
-        DomainEvent(
+        make_event(EventKind.AGENT_STATE, None, agent_id, ts=answered, data={"state": "on_call"}),
+        make_event(
             EventKind.CALL_COMPLETED,
             call_id,
             agent_id,
@@ -52,18 +52,16 @@ def answered_call(
             ts=done,
             data={"by": by, "talk_s": talk_s, "hold_s": hold_s},
         ),
-        DomainEvent(EventKind.CALL_ENDED, call_id, agent_id, queue, ts=done),
-        DomainEvent(EventKind.AGENT_STATE, None, agent_id, ts=done, data={"state": "wrap_up"}),
-        DomainEvent(
+        make_event(EventKind.CALL_ENDED, call_id, agent_id, queue, ts=done),
+        make_event(EventKind.AGENT_STATE, None, agent_id, ts=done, data={"state": "wrap_up"}),
+        make_event(
             EventKind.AGENT_DISPOSITION,
             call_id,
             agent_id,
             ts=wrap_end,
             data={"disposition": "resolved"},
         ),
-        DomainEvent(
-            EventKind.AGENT_STATE, None, agent_id, ts=wrap_end, data={"state": "available"}
-        ),
+        make_event(EventKind.AGENT_STATE, None, agent_id, ts=wrap_end, data={"state": "available"}),
     ]
 
 
@@ -80,25 +78,25 @@ def abandoned_call(
     gone = queued + timedelta(seconds=wait_s)
     return [
         *_ivr(call_id, start, queued, caller),
-        DomainEvent(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 2}),
-        DomainEvent(
+        make_event(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 2}),
+        make_event(
             EventKind.CALL_ABANDONED,
             call_id,
             queue=queue,
             ts=gone,
             data={"wait_s": wait_s, "position": 1},
         ),
-        DomainEvent(EventKind.CALL_ENDED, call_id, queue=queue, ts=gone),
+        make_event(EventKind.CALL_ENDED, call_id, queue=queue, ts=gone),
     ]
 
 
 def _ivr(call_id: str, start: datetime, end: datetime, caller: str) -> list[DomainEvent]:
     data = {"did": "95555", "caller": caller, "hotline": "bank", "product": "cards"}
     return [
-        DomainEvent(EventKind.CALL_STARTED, call_id, ts=start, data=data),
-        DomainEvent(EventKind.IVR_NODE, call_id, ts=start, data={"node": "welcome"}),
-        DomainEvent(EventKind.IVR_NODE, call_id, ts=start, data={"node": "menu"}),
-        DomainEvent(
+        make_event(EventKind.CALL_STARTED, call_id, ts=start, data=data),
+        make_event(EventKind.IVR_NODE, call_id, ts=start, data={"node": "welcome"}),
+        make_event(EventKind.IVR_NODE, call_id, ts=start, data={"node": "menu"}),
+        make_event(
             EventKind.IVR_ENDED,
             call_id,
             ts=end,
@@ -111,15 +109,15 @@ def agent_shift(
     agent_id: str, login: datetime, logout: datetime, pauses: list[tuple[datetime, float, str]]
 ) -> list[DomainEvent]:
     """Login, pauses (start, seconds, reason), logout."""
-    events = [DomainEvent(EventKind.AGENT_LOGGED_IN, None, agent_id, ts=login)]
+    events = [make_event(EventKind.AGENT_LOGGED_IN, None, agent_id, ts=login)]
     for start, seconds, reason in pauses:
         events += [
-            DomainEvent(EventKind.AGENT_PAUSED, None, agent_id, ts=start, data={"reason": reason}),
-            DomainEvent(
+            make_event(EventKind.AGENT_PAUSED, None, agent_id, ts=start, data={"reason": reason}),
+            make_event(
                 EventKind.AGENT_UNPAUSED, None, agent_id, ts=start + timedelta(seconds=seconds)
             ),
         ]
-    events.append(DomainEvent(EventKind.AGENT_LOGGED_OUT, None, agent_id, ts=logout))
+    events.append(make_event(EventKind.AGENT_LOGGED_OUT, None, agent_id, ts=logout))
     return events
 
 

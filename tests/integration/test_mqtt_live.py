@@ -16,7 +16,7 @@ from typing import Any
 
 import aiomqtt
 
-from cti.events import DomainEvent, EventKind
+from cti.events import EventKind, make_event
 from cti.settings import LiveSettings, MqttSettings
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
@@ -98,9 +98,9 @@ async def test_retained_stats_and_agent_states_reach_a_late_subscriber() -> None
     hub, publisher = make("mqtt://127.0.0.1:1883", prefix)
     try:
         async with running(publisher):
-            hub.process(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
+            hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
             hub.process(
-                DomainEvent(
+                make_event(
                     K.CALL_QUEUED,
                     call_id="c1",
                     queue="cards",
@@ -129,7 +129,7 @@ async def test_retained_stats_and_agent_states_reach_a_late_subscriber() -> None
             listener = asyncio.create_task(collect(prefix, "calls/events", 1))
             await asyncio.sleep(0.5)
             hub.process(
-                DomainEvent(
+                make_event(
                     K.CALL_ANSWERED,
                     call_id="c1",
                     agent_id="1001",
@@ -163,10 +163,10 @@ async def test_broker_outage_buffers_call_events_and_counts_drops() -> None:
     hub, publisher = make(f"mqtt://127.0.0.1:{port}", prefix, buffer_size=5)
     try:
         async with running(publisher):
-            hub.process(DomainEvent(K.CALL_QUEUED, call_id="c0", queue="cards"))
+            hub.process(make_event(K.CALL_QUEUED, call_id="c0", queue="cards"))
             hub.flush()
             for n in range(8):
-                hub.process(DomainEvent(K.CALL_STARTED, call_id=f"e{n}"))
+                hub.process(make_event(K.CALL_STARTED, call_id=f"e{n}"))
             await asyncio.sleep(0.5)  # a few failed connection attempts
             assert not publisher.connected
             assert publisher.dropped == 4  # c0's queued event and e0..e2 made way for e3..e7

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cti.ami.client import AmiClient
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
@@ -91,10 +91,10 @@ async def test_recording_with_a_silent_muted_span(pbx: PbxUnderTest, tmp_path: P
                 OtherChannelId=f"{call_id}-agent", Async="true",
             )  # fmt: skip
             await wait_up(ami, call_id)
-            await service.handle(DomainEvent(K.CALL_STARTED, call_id, data={"caller": "95555"}))
-            await service.handle(DomainEvent(K.CALL_QUEUED, call_id, queue="cards"))
+            await service.handle(make_event(K.CALL_STARTED, call_id, data={"caller": "95555"}))
+            await service.handle(make_event(K.CALL_QUEUED, call_id, queue="cards"))
             await service.handle(
-                DomainEvent(K.CALL_ANSWERED, call_id, agent_id="agent1", queue="cards")
+                make_event(K.CALL_ANSWERED, call_id, agent_id="agent1", queue="cards")
             )
             started = time.monotonic()
             await asyncio.sleep(2.0)
@@ -106,7 +106,7 @@ async def test_recording_with_a_silent_muted_span(pbx: PbxUnderTest, tmp_path: P
             await asyncio.sleep(2.0)
             await ami.action("Hangup", Channel=call_id)
             total = time.monotonic() - started
-            await service.handle(DomainEvent(K.CALL_ENDED, call_id, queue="cards"))
+            await service.handle(make_event(K.CALL_ENDED, call_id, queue="cards"))
             await service.drain()
             row = await store.get(call_id)
             trail = [(a.action, a.actor) for a in await store.audit_trail(call_id)]

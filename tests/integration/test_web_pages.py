@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.api.app import create_app
 from tests.live_fakes import AGENT_1001, WALLBOARD, World, make_world, serve_app
 
@@ -76,10 +76,10 @@ async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:
     await expect(page.get_by_test_id("tile-cards")).to_be_visible()
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
 
-    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
-    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
-    site.publish(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001", data={"wait_s": 3}))
+    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001", data={"wait_s": 3}))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
     await expect(page.get_by_test_id("answered-cards")).to_have_text("1")
     await expect(page.get_by_test_id("sl-cards")).to_have_text("100%")
@@ -94,17 +94,17 @@ async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:
 async def test_agent_page_pops_the_offered_call(site: Site) -> None:
     page = await site.page("/agent", AGENT_1001)
     await expect(page.get_by_test_id("state")).to_have_text("未签入")  # zh by default
-    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
     await expect(page.get_by_test_id("state")).to_have_text("空闲")
     site.publish(
-        DomainEvent(
+        make_event(
             K.CALL_STARTED,
             call_id="c1",
             data={"caller": "13800138000", "caller_name": "李雷", "hotline": "95555"},
         )
     )
     site.publish(
-        DomainEvent(
+        make_event(
             K.CALL_QUEUED,
             call_id="c1",
             queue="cards",
@@ -118,15 +118,15 @@ async def test_agent_page_pops_the_offered_call(site: Site) -> None:
     )
     pop = page.get_by_test_id("screen-pop")
     await expect(pop).to_be_hidden()
-    site.publish(DomainEvent(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    site.publish(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
     await expect(pop).to_be_visible()
     await expect(page.get_by_test_id("pop-caller")).to_have_text("13800138000")
     await expect(page.get_by_test_id("pop-caller_name")).to_have_text("李雷")
     await expect(page.get_by_test_id("pop-vip")).to_have_text("gold")
     await expect(page.get_by_test_id("field-card")).to_have_text("************1111")
     # Answered, then completed: wrap-up asks for the disposition of that call.
-    site.publish(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    site.publish(DomainEvent(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
+    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    site.publish(make_event(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
     await expect(page.get_by_test_id("disposition")).to_be_visible()
     await page.get_by_test_id("disposition").fill("resolved")
     await page.locator("#save-disposition").click()
@@ -136,7 +136,7 @@ async def test_agent_page_pops_the_offered_call(site: Site) -> None:
 
 async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
     page = await site.page("/agent", AGENT_1001)
-    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
     await expect(page.get_by_test_id("state")).to_have_text("空闲")
     await page.locator("[data-role=lang]").click()  # switch to English
     await expect(page.get_by_test_id("state")).to_have_text("Available")
@@ -146,7 +146,7 @@ async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
     await expect(page.locator("#message")).to_have_text("Sent")
     assert site.world.agents.calls == [("pause", "1001", "lunch")]
     # The ACD confirms through the bus; the page follows.
-    site.publish(DomainEvent(K.AGENT_PAUSED, agent_id="1001", data={"reason": "lunch"}))
+    site.publish(make_event(K.AGENT_PAUSED, agent_id="1001", data={"reason": "lunch"}))
     await expect(page.get_by_test_id("state")).to_have_text("Paused")
 
 
@@ -155,11 +155,11 @@ async def test_wallboard_says_when_todays_figures_are_still_being_rebuilt(site: 
     not complete yet; the note goes once the replay is over."""
     page = await site.page("/wallboard", WALLBOARD)
     site.world.hub.stats.rebuilding = True  # as the hub sets it around its warm-up
-    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    site.publish(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
     note = page.get_by_test_id("rebuilding-cards")
     await expect(note).to_have_text("正在重建今日数据…")
     site.world.hub.stats.rebuilding = False
-    site.publish(DomainEvent(K.CALL_QUEUED, call_id="c2", queue="cards"))
+    site.publish(make_event(K.CALL_QUEUED, call_id="c2", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("2")
     await expect(note).to_have_count(0)

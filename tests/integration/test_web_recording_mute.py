@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, Route, async_playwright, expect
 
-from cti.events import DomainEvent, EventKind
+from cti.events import EventKind, make_event
 from hotline.api.app import create_app
 from tests.integration.test_web_pages import ARGS, CHROMIUM, Site
 from tests.live_fakes import AGENT_1001, make_world, serve_app
@@ -74,16 +74,16 @@ async def agent_page(site: Site) -> tuple[Page, RecordingEndpoint]:
     endpoint = RecordingEndpoint()
     page = await site.page("/agent", AGENT_1001)
     await page.route(RECORDING, endpoint.handle)
-    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
     await expect(page.get_by_test_id("state")).to_have_text("空闲")
     return page, endpoint
 
 
 def connect(site: Site, call_id: str) -> None:
-    site.publish(DomainEvent(K.CALL_STARTED, call_id=call_id, data={"caller": "13800138000"}))
-    site.publish(DomainEvent(K.CALL_QUEUED, call_id=call_id, queue="cards"))
-    site.publish(DomainEvent(K.CALL_OFFERED, call_id=call_id, agent_id="1001"))
-    site.publish(DomainEvent(K.CALL_ANSWERED, call_id=call_id, agent_id="1001"))
+    site.publish(make_event(K.CALL_STARTED, call_id=call_id, data={"caller": "13800138000"}))
+    site.publish(make_event(K.CALL_QUEUED, call_id=call_id, queue="cards"))
+    site.publish(make_event(K.CALL_OFFERED, call_id=call_id, agent_id="1001"))
+    site.publish(make_event(K.CALL_ANSWERED, call_id=call_id, agent_id="1001"))
 
 
 async def test_pause_and_resume_recording_of_the_current_call(mute_site: Site) -> None:
@@ -129,13 +129,13 @@ async def test_pause_and_resume_recording_of_the_current_call(mute_site: Site) -
     # Paused again, then the call ends: the toggle goes away and the next call starts clean.
     await toggle.click()
     await expect(badge).to_be_visible()
-    site.publish(DomainEvent(K.CALL_COMPLETED, call_id="c7", agent_id="1001"))
+    site.publish(make_event(K.CALL_COMPLETED, call_id="c7", agent_id="1001"))
     await expect(page.get_by_test_id("disposition")).to_be_visible()
     await expect(toggle).to_be_hidden()
     await expect(badge).to_be_hidden()
     await page.get_by_test_id("disposition").fill("resolved")
     await page.locator("#save-disposition").click()
-    site.publish(DomainEvent(K.AGENT_STATE, agent_id="1001", data={"state": "available"}))
+    site.publish(make_event(K.AGENT_STATE, agent_id="1001", data={"state": "available"}))
     await expect(page.get_by_test_id("state")).to_have_text("Available")
     connect(site, "c8")
     await expect(toggle).to_be_visible()

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.async_api import Route, async_playwright, expect
 
-from cti.events import DomainEvent, EventKind
+from cti.events import EventKind, make_event
 from hotline.api.app import create_app
 from tests.integration.test_web_pages import ARGS, CHROMIUM, Site
 from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world, serve_app
@@ -45,13 +45,13 @@ async def test_wallboard_shows_agents_needed_next_vs_logged_in(staffing_site: Si
     site = staffing_site
     page = await site.page("/wallboard", WALLBOARD)
     await expect(page.get_by_test_id("needed-cards")).to_have_text("0")
-    site.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
     for call_id in ("c1", "c2", "c3"):
-        site.publish(DomainEvent(K.CALL_QUEUED, call_id=call_id, queue="cards"))
+        site.publish(make_event(K.CALL_QUEUED, call_id=call_id, queue="cards"))
     # Calls but no handle time yet: no figure rather than a guess.
     await expect(page.get_by_test_id("needed-cards")).to_have_text("–")
-    site.publish(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    site.publish(DomainEvent(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
+    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    site.publish(make_event(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
     # 3 calls over the 5-minute floor with AHT 120 s: A = 1.2 Erlang; T = 20 s, 80 %:
     # SL(2) = 0.61, SL(3) = 0.90 → 3 needed, against the 1 agent logged in.
     await expect(page.get_by_test_id("needed-cards")).to_have_text("3")

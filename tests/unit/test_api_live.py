@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cti.events import DomainEvent, EventKind
+from cti.events import EventKind, make_event
 from hotline.api.app import create_app
 from hotline.api.ports import ApiServices
 from tests.live_fakes import (
@@ -35,16 +35,16 @@ def client(world: World) -> httpx.AsyncClient:
 
 def offer_call_to_1001(world: World) -> None:
     hub = world.hub
-    hub.process(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
-    hub.process(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1002"))
-    hub.process(DomainEvent(K.CALL_STARTED, call_id="c1", data={"caller": "13800138000"}))
+    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1002"))
+    hub.process(make_event(K.CALL_STARTED, call_id="c1", data={"caller": "13800138000"}))
     hub.process(
-        DomainEvent(
+        make_event(
             K.CALL_QUEUED, call_id="c1", queue="cards", data={"field.card": "4111111111111111"}
         )
     )
-    hub.process(DomainEvent(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
-    hub.process(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    hub.process(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
 
 
 async def test_an_agent_cannot_pause_another_agent() -> None:
@@ -116,7 +116,7 @@ async def test_agents_list_and_one_agent() -> None:
 async def test_disposition_only_on_the_agents_own_call() -> None:
     world = make_world()
     offer_call_to_1001(world)
-    world.hub.process(DomainEvent(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
+    world.hub.process(make_event(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
     body = {"call_id": "c1", "disposition": "resolved", "note": "card blocked"}
     async with client(world) as http:
         own = await http.post(
@@ -232,7 +232,7 @@ async def test_supervisor_spy_force_state_and_trace() -> None:
 async def test_queues_stats_and_wallboard_for_every_role() -> None:
     world = make_world()
     offer_call_to_1001(world)
-    world.hub.process(DomainEvent(K.CALL_QUEUED, call_id="c2", queue="loans"))
+    world.hub.process(make_event(K.CALL_QUEUED, call_id="c2", queue="loans"))
     async with client(world) as http:
         queues = await http.get("/api/v1/queues", headers=auth(AGENT_1001))
         stats = await http.get("/api/v1/queues/loans/stats", headers=auth(WALLBOARD))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import httpx
 
-from cti.events import DomainEvent, EventKind
+from cti.events import EventKind, make_event
 from hotline.api.app import create_app
 from tests.live_fakes import WALLBOARD, make_world
 
@@ -22,11 +22,11 @@ K = EventKind
 async def test_wallboard_shows_agents_needed_next_vs_logged_in() -> None:
     world = make_world()
     hub = world.hub
-    hub.process(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001"))  # serves cards only
+    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))  # serves cards only
     for call_id in ("c1", "c2", "c3"):
-        hub.process(DomainEvent(K.CALL_QUEUED, call_id=call_id, queue="loans"))
-    hub.process(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    hub.process(DomainEvent(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
+        hub.process(make_event(K.CALL_QUEUED, call_id=call_id, queue="loans"))
+    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    hub.process(make_event(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
     app = create_app(world.settings, world.services)
     headers = {"Authorization": f"Bearer {WALLBOARD}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as h:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from cti.events import DomainBus, DomainEvent, EventKind
+from cti.events import DomainBus, DomainEvent, EventKind, make_event
 from cti.settings import DatabaseSettings, EventLogSettings
 from hotline.storage import Database
 from hotline.storage.batch_codec import Batch, decode, encode
@@ -41,7 +41,7 @@ def ev(
     queue: str | None = None,
     **data: Any,
 ) -> DomainEvent:
-    return DomainEvent(kind, call_id, agent, queue, data, at(seconds))
+    return make_event(kind, call_id, agent, queue, data, at(seconds))
 
 
 def log_settings(tmp_path: Path) -> EventLogSettings:

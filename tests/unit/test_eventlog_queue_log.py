@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.storage import Database, EventStore
 from hotline.storage.cli import export_app
 from hotline.storage.event_log import to_stored
@@ -22,14 +22,14 @@ E0 = int(T0.timestamp())  # 1740963600
 
 
 def scripted() -> list[DomainEvent]:
-    login = DomainEvent(
+    login = make_event(
         EventKind.AGENT_LOGGED_IN,
         None,
         "1001",
         ts=T0,
         data={"device": "PJSIP/1001", "queues": "cards"},
     )
-    rna = DomainEvent(
+    rna = make_event(
         EventKind.CALL_RING_NO_ANSWER,
         "c1",
         "1002",
@@ -37,7 +37,7 @@ def scripted() -> list[DomainEvent]:
         ts=T0 + timedelta(seconds=20),
         data={"ring_s": 15.0},
     )
-    pause = DomainEvent(
+    pause = make_event(
         EventKind.AGENT_PAUSED,
         None,
         "1002",
@@ -45,8 +45,8 @@ def scripted() -> list[DomainEvent]:
         data={"reason": "no-answer"},
     )
     overflow = [
-        DomainEvent(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0, data={"position": 3}),
-        DomainEvent(
+        make_event(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0, data={"position": 3}),
+        make_event(
             EventKind.CALL_OVERFLOWED,
             "c3",
             queue="loans",
@@ -54,7 +54,7 @@ def scripted() -> list[DomainEvent]:
             data={"target": "cards", "reason": "timeout", "wait_s": 90.0},
         ),
     ]
-    logout = DomainEvent(EventKind.AGENT_LOGGED_OUT, None, "1001", ts=T0 + timedelta(hours=8))
+    logout = make_event(EventKind.AGENT_LOGGED_OUT, None, "1001", ts=T0 + timedelta(hours=8))
     return [
         login,
         *answered_call("c1", T0, agent_id="1001", wait_s=12.6, talk_s=100, hold_s=20, by="agent"),
@@ -151,21 +151,21 @@ async def test_attended_transfer_is_written_as_asterisk_does(db: Database) -> No
     K = EventKind
     t = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
     script = [
-        DomainEvent(K.CALL_QUEUED, call_id="A1", queue="cards", data={"position": 2}, ts=t),
-        DomainEvent(
+        make_event(K.CALL_QUEUED, call_id="A1", queue="cards", data={"position": 2}, ts=t),
+        make_event(
             K.CALL_ANSWERED, call_id="A1", agent_id="1001", queue="cards",
             data={"wait_s": 6}, ts=t + timedelta(seconds=6),
         ),
-        DomainEvent(
+        make_event(
             K.CALL_TRANSFERRED, call_id="A1", agent_id="1001", queue="cards",
             data={"target_kind": "agent", "target": "1002", "attended": True},
             ts=t + timedelta(seconds=96),
         ),
-        DomainEvent(
+        make_event(
             K.CALL_COMPLETED, call_id="A1", agent_id="1001", queue="cards",
             data={"by": "transfer", "talk_s": 90}, ts=t + timedelta(seconds=96),
         ),
-        DomainEvent(K.CALL_ENDED, call_id="A1", queue="cards", ts=t + timedelta(seconds=200)),
+        make_event(K.CALL_ENDED, call_id="A1", queue="cards", ts=t + timedelta(seconds=200)),
     ]  # fmt: skip
     await EventStore(db).append_many([to_stored(e) for e in script])
     lines = [line.split("|", 1)[1] async for line in export_queue_log(db, None, None)]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.storage.batch_codec import Batch, decode, encode
 from hotline.storage.call_records import (
     CallPatch,
@@ -121,16 +121,16 @@ def test_hold_time_from_held_and_unheld() -> None:
     events = answered_call("h1", T0, talk_s=100, hold_s=0)
     answered = T0 + timedelta(seconds=22)
     hold = [
-        DomainEvent(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=10)),
-        DomainEvent(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=40)),
-        DomainEvent(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=50)),
-        DomainEvent(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=55)),
+        make_event(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=10)),
+        make_event(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=40)),
+        make_event(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=50)),
+        make_event(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=55)),
     ]
     completed = [e.kind for e in events].index(EventKind.CALL_COMPLETED)
     events[completed:completed] = hold
     # completed says hold_s=0 explicitly in simulate; drop it so the fold's own sum is used
     done = events[completed + 4]
-    events[completed + 4] = DomainEvent(
+    events[completed + 4] = make_event(
         done.kind, done.call_id, done.agent_id, done.queue, {"by": "agent", "talk_s": 100}, done.ts
     )
     assert record(events, "h1")["hold_s"] == 35.0  # 30 s + 5 s
@@ -149,8 +149,8 @@ def test_abandons_short_and_long() -> None:
 
 def test_hang_up_while_queued_without_abandon_event_is_an_abandon() -> None:
     events = [
-        DomainEvent(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0),
-        DomainEvent(EventKind.CALL_ENDED, "c3", ts=T0 + timedelta(seconds=9)),
+        make_event(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0),
+        make_event(EventKind.CALL_ENDED, "c3", ts=T0 + timedelta(seconds=9)),
     ]
     row = record(events, "c3")
     assert (row["outcome"], row["wait_s"], row["queue"]) == ("abandoned", 9.0, "loans")
@@ -158,34 +158,34 @@ def test_hang_up_while_queued_without_abandon_event_is_an_abandon() -> None:
 
 def test_ivr_only_and_fallback() -> None:
     ivr_only = [
-        DomainEvent(EventKind.CALL_STARTED, "c4", ts=T0, data={"caller": "1"}),
-        DomainEvent(EventKind.IVR_NODE, "c4", ts=T0, data={"node": "balance"}),
-        DomainEvent(EventKind.CALL_ENDED, "c4", ts=T0 + timedelta(seconds=40)),
+        make_event(EventKind.CALL_STARTED, "c4", ts=T0, data={"caller": "1"}),
+        make_event(EventKind.IVR_NODE, "c4", ts=T0, data={"node": "balance"}),
+        make_event(EventKind.CALL_ENDED, "c4", ts=T0 + timedelta(seconds=40)),
     ]
     row = record(ivr_only, "c4")
     assert (row["outcome"], row["ivr_path"]) == ("ivr_only", ["balance"])
     fallback = [
-        DomainEvent(EventKind.CALL_FALLBACK, "c5", ts=T0, data={"queue": "fallback"}),
-        DomainEvent(EventKind.CALL_ENDED, "c5", ts=T0),
+        make_event(EventKind.CALL_FALLBACK, "c5", ts=T0, data={"queue": "fallback"}),
+        make_event(EventKind.CALL_ENDED, "c5", ts=T0),
     ]
     assert record(fallback, "c5")["outcome"] == "fallback"
 
 
 def test_transfer_before_and_after_answer() -> None:
     before = [
-        DomainEvent(EventKind.CALL_STARTED, "c6", ts=T0),
-        DomainEvent(EventKind.CALL_TRANSFERRED, "c6", ts=T0, data={"target": "8000"}),
-        DomainEvent(EventKind.CALL_ENDED, "c6", ts=T0),
+        make_event(EventKind.CALL_STARTED, "c6", ts=T0),
+        make_event(EventKind.CALL_TRANSFERRED, "c6", ts=T0, data={"target": "8000"}),
+        make_event(EventKind.CALL_ENDED, "c6", ts=T0),
     ]
     assert record(before, "c6")["outcome"] == "transferred"
     after = answered_call("c7", T0)
-    after.insert(6, DomainEvent(EventKind.CALL_TRANSFERRED, "c7", ts=T0, data={"target": "x"}))
+    after.insert(6, make_event(EventKind.CALL_TRANSFERRED, "c7", ts=T0, data={"target": "x"}))
     assert record(after, "c7")["outcome"] == "answered"
 
 
 def test_after_a_restart_the_end_of_a_call_does_not_overwrite_its_outcome() -> None:
     # A fresh folder (restart) sees only call.ended: the outcome is a default (COALESCE).
-    (patch,) = fold([DomainEvent(EventKind.CALL_ENDED, "c8", ts=T0)])
+    (patch,) = fold([make_event(EventKind.CALL_ENDED, "c8", ts=T0)])
     assert isinstance(patch, CallPatch)
     assert patch.values == {"ended_at": T0} and patch.defaults == {"outcome": "ivr_only"}
 
@@ -238,7 +238,7 @@ def at(seconds: float) -> datetime:
 
 def call_ev(kind: EventKind, seconds: float, **fields: Any) -> DomainEvent:
     data = fields.pop("data", {})
-    return DomainEvent(kind, "x", ts=at(seconds), data=data, **fields)
+    return make_event(kind, "x", ts=at(seconds), data=data, **fields)
 
 
 def leg_view(leg: Row) -> tuple[object, ...]:
@@ -274,9 +274,9 @@ def test_transfer_back_into_a_queue_after_an_answer() -> None:
         call_ev(EventKind.CALL_TRANSFERRED, 70, agent_id="B",
                 data={"target_kind": "queue", "target": "loans"}),
         call_ev(EventKind.CALL_COMPLETED, 70, agent_id="B", data={"by": "transfer", "talk_s": 45}),
-        DomainEvent(EventKind.AGENT_STATE, None, "B", ts=at(70), data={"state": "wrap_up"}),
+        make_event(EventKind.AGENT_STATE, None, "B", ts=at(70), data={"state": "wrap_up"}),
         call_ev(EventKind.CALL_QUEUED, 70, queue="loans"),
-        DomainEvent(EventKind.AGENT_STATE, None, "B", ts=at(80), data={"state": "available"}),
+        make_event(EventKind.AGENT_STATE, None, "B", ts=at(80), data={"state": "available"}),
         call_ev(EventKind.CALL_ANSWERED, 100, agent_id="C", queue="loans", data={"wait_s": 30}),
         call_ev(EventKind.CALL_COMPLETED, 150, agent_id="C", data={"talk_s": 50}),
     ]  # fmt: skip
@@ -306,7 +306,7 @@ def test_interval_rounds_keep_each_agents_order() -> None:
     events = agent_shift("1", T0, at(3600), [(at(60), 30, "lunch")])
     events += agent_shift("2", T0, at(600), [])
     events += [
-        DomainEvent(EventKind.AGENT_STATE, None, "1", ts=at(s), data={"state": state})
+        make_event(EventKind.AGENT_STATE, None, "1", ts=at(s), data={"state": state})
         for s, state in ((10, "on_call"), (20, "wrap_up"), (25, "available"))
     ]
     ops = fold(sorted(events, key=lambda e: e.ts))

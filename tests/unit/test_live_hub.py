@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cti.events import DomainBus, DomainEvent, EventKind
+from cti.events import DomainBus, EventKind, make_event
 from cti.settings import LiveSettings
 from hotline.live.hub import LiveClient, LiveHub, SlowClient
 from hotline.live.model import QueueDefinition
@@ -38,15 +38,15 @@ async def test_snapshot_then_numbered_deltas() -> None:
     assert snapshot["data"]["waiting"] == 0
     assert snapshot["data"]["sl_formula"] == "answered_within_t_over_answered"
 
-    hub.process(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
-    hub.process(DomainEvent(K.CALL_QUEUED, call_id="c2", queue="loans"))  # not subscribed
+    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    hub.process(make_event(K.CALL_QUEUED, call_id="c2", queue="loans"))  # not subscribed
     hub.flush()
     [delta] = await drain(client)
     assert (delta["type"], delta["seq"]) == ("delta", 1)
     assert delta["data"]["waiting"] == 1
     assert "agents" not in delta["data"]  # only what changed
 
-    hub.process(DomainEvent(K.CALL_ABANDONED, call_id="c1", data={"wait_s": 30}))
+    hub.process(make_event(K.CALL_ABANDONED, call_id="c1", data={"wait_s": 30}))
     hub.flush()
     [delta] = await drain(client)
     assert delta["seq"] == 2
@@ -60,7 +60,7 @@ async def test_a_client_that_sees_a_gap_gets_a_fresh_snapshot() -> None:
     hub.subscribe(client, ["queue:cards"])
     await drain(client)
     for n in range(3):
-        hub.process(DomainEvent(K.CALL_QUEUED, call_id=f"c{n}", queue="cards"))
+        hub.process(make_event(K.CALL_QUEUED, call_id=f"c{n}", queue="cards"))
         hub.flush()
     messages = await drain(client)
     assert [m["seq"] for m in messages] == [1, 2, 3]
@@ -71,7 +71,7 @@ async def test_a_client_that_sees_a_gap_gets_a_fresh_snapshot() -> None:
     [fresh] = await drain(client)
     assert (fresh["type"], fresh["seq"]) == ("snapshot", 3)
     assert fresh["data"]["waiting"] == 3
-    hub.process(DomainEvent(K.CALL_QUEUED, call_id="c9", queue="cards"))
+    hub.process(make_event(K.CALL_QUEUED, call_id="c9", queue="cards"))
     hub.flush()
     [delta] = await drain(client)
     assert delta["seq"] == 4  # continues from the snapshot's seq
@@ -87,9 +87,9 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
     assert snapshot["data"] == {"agent": {"agent_id": "1001", "state": "logged_out"}, "call": None}
     await drain(other)
 
-    hub.process(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
     hub.process(
-        DomainEvent(
+        make_event(
             K.CALL_STARTED,
             call_id="c1",
             data={
@@ -101,7 +101,7 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
         )
     )
     hub.process(
-        DomainEvent(
+        make_event(
             K.IVR_ENDED,
             call_id="c1",
             data={
@@ -113,8 +113,8 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
             },
         )
     )
-    hub.process(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="cards"))
-    hub.process(DomainEvent(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    hub.process(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
     messages = await drain(agent)
     pop = messages[-1]["data"]
     assert pop["agent"]["state"] == "reserved"
@@ -130,8 +130,8 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
     assert await drain(other) == []  # another agent's channel hears nothing
 
     # The caller hangs up during the call; wrap-up keeps the popped call for the disposition.
-    hub.process(DomainEvent(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    hub.process(DomainEvent(K.CALL_ENDED, call_id="c1"))
+    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    hub.process(make_event(K.CALL_ENDED, call_id="c1"))
     last = (await drain(agent))[-1]["data"]
     assert last["agent"]["state"] == "wrap_up"
     assert "call" not in last or last["call"]["call_id"] == "c1"
@@ -144,7 +144,7 @@ async def test_wildcard_subscription_follows_new_queues() -> None:
     hub.subscribe(wallboard, ["queue:*"])
     names = {m["stream"] for m in await drain(wallboard)}
     assert names == {"queue:cards", "queue:loans"}
-    hub.process(DomainEvent(K.CALL_QUEUED, call_id="c1", queue="mortgage"))
+    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="mortgage"))
     hub.flush()
     [message] = await drain(wallboard)
     assert (message["stream"], message["type"]) == ("queue:mortgage", "snapshot")
@@ -160,7 +160,7 @@ async def test_a_slow_client_is_cut_off_and_others_get_everything() -> None:
     hub.subscribe(fast, ["calls"])
     received: list[dict[str, Any]] = []
     for n in range(10):
-        hub.process(DomainEvent(K.CALL_STARTED, call_id=f"c{n}"))
+        hub.process(make_event(K.CALL_STARTED, call_id=f"c{n}"))
         received += await drain(fast)  # the fast one keeps up; the slow one never reads
     assert [m["seq"] for m in received] == list(range(0, 11))
     assert slow.cut_off and cut == [True]
@@ -180,7 +180,7 @@ async def test_run_consumes_the_bus_and_flushes() -> None:
     await drain(client)
     task = asyncio.create_task(hub.run(bus))
     await asyncio.sleep(0)
-    bus.publish(DomainEvent(K.AGENT_LOGGED_IN, agent_id="1001", data={"queues": "cards"}))
+    bus.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"queues": "cards"}))
     seen: dict[str, dict[str, Any]] = {}
     async with asyncio.timeout(2):
         while "queue:cards" not in seen or "agents" not in seen:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from cti.settings import LiveSettings
 from hotline.live.model import QueueDefinition
 from hotline.live.staffing_now import RecentWindow, staffing_now
@@ -88,7 +88,7 @@ class FakeClock:
 
 
 def ev(kind: EventKind, seconds: float, **fields: Any) -> DomainEvent:
-    return DomainEvent(kind, ts=DAY + timedelta(seconds=seconds), mono=seconds, **fields)
+    return make_event(kind, ts=DAY + timedelta(seconds=seconds), mono=seconds, **fields)
 
 
 def busy_half_hour(clock: FakeClock) -> LiveStats:

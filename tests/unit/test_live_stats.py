@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from cti.settings import LiveSettings, SlFormulaName
 from hotline.live.formulas import SlCounts, service_level
 from hotline.live.model import QueueDefinition
@@ -41,7 +41,7 @@ class FakeClock:
 
 def ev(kind: EventKind, hms: str, **fields: Any) -> DomainEvent:
     data = fields.pop("data", {})
-    return DomainEvent(kind, ts=at(hms), mono=mono(hms), data=data, **fields)
+    return make_event(kind, ts=at(hms), mono=mono(hms), data=data, **fields)
 
 
 # The morning of queue "cards" (T = 20 s, short abandons < 5 s), agents A and B.
@@ -177,7 +177,7 @@ def test_a_new_day_starts_from_zero() -> None:
     stats, clock = run()
     stats.apply(ev(K.CALL_QUEUED, "23:59:59", call_id="c8", queue="cards"))
     next_day = DAY + timedelta(days=1, seconds=5)
-    stats.apply(DomainEvent(K.CALL_ABANDONED, call_id="c8", ts=next_day, mono=mono("23:59:59") + 6))
+    stats.apply(make_event(K.CALL_ABANDONED, call_id="c8", ts=next_day, mono=mono("23:59:59") + 6))
     clock.now = "09:07:00"  # unused from here: the clock below is the next day's
     clock.wall = lambda: next_day  # type: ignore[method-assign]
     clock.mono = lambda: mono("23:59:59") + 6  # type: ignore[method-assign]

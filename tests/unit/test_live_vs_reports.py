@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cti.events import DomainBus, DomainEvent, EventKind, Scalar
+from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
 from cti.fanout import Subscription
 from cti.settings import EventLogSettings, LiveSettings, SlFormulaName
 from hotline.live.model import PeriodStats, QueueDefinition
@@ -87,7 +87,7 @@ def ev(
     ts = at(hms)
     if agent is not None and call_id is not None:
         data = {"agent": agent, **data}
-    return DomainEvent(kind, call_id, agent, queue, data, ts, mono(ts))
+    return make_event(kind, call_id, agent, queue, data, ts, mono(ts))
 
 
 def state(hms: str, agent: str, name: str) -> DomainEvent:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from cti.ami.client import Headers
 from cti.ami.messages import Response
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.recordings import RecordingsApi, install
 from hotline.storage import Database
@@ -86,9 +86,9 @@ def write_wav(path: Path, seconds: float) -> bytes:
 
 
 async def answer(rig: Rig, call_id: str = "1700.1") -> None:
-    await rig.service.handle(DomainEvent(K.CALL_STARTED, call_id, data={"caller": "13800001111"}))
-    await rig.service.handle(DomainEvent(K.CALL_QUEUED, call_id, queue="cards"))
-    await rig.service.handle(DomainEvent(K.CALL_ANSWERED, call_id, agent_id="a1", queue="cards"))
+    await rig.service.handle(make_event(K.CALL_STARTED, call_id, data={"caller": "13800001111"}))
+    await rig.service.handle(make_event(K.CALL_QUEUED, call_id, queue="cards"))
+    await rig.service.handle(make_event(K.CALL_ANSWERED, call_id, agent_id="a1", queue="cards"))
 
 
 @dataclass
@@ -124,7 +124,7 @@ async def test_agent_mute_unmute_and_finalize(rig: Rig) -> None:
     assert await rig.service.mute("1700.1", True, actor="alice", reason="card") == "applied"
     assert await rig.service.mute("1700.1", False, actor="alice", reason="card") == "applied"
     body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 2.5)
-    await rig.service.handle(DomainEvent(K.CALL_ENDED, "1700.1", queue="cards"))
+    await rig.service.handle(make_event(K.CALL_ENDED, "1700.1", queue="cards"))
     await rig.service.drain()
     row = await rig.store.get("1700.1")
     assert row is not None
@@ -184,7 +184,7 @@ def auth(who: str) -> dict[str, str]:
 async def test_api_access_control_and_range(rig: Rig) -> None:
     await answer(rig)
     body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 1.0)
-    await rig.service.handle(DomainEvent(K.CALL_ENDED, "1700.1"))
+    await rig.service.handle(make_event(K.CALL_ENDED, "1700.1"))
     await rig.service.drain()
     async with client_for(rig) as http:
         audio = "/api/v1/recordings/1700.1/audio"
@@ -236,7 +236,7 @@ async def test_api_access_control_and_range(rig: Rig) -> None:
 
 
 async def test_api_mute_by_agent_on_the_call(rig: Rig) -> None:
-    await rig.service.handle(DomainEvent(K.CALL_ANSWERED, "1700.9", agent_id="agent1"))
+    await rig.service.handle(make_event(K.CALL_ANSWERED, "1700.9", agent_id="agent1"))
     async with client_for(rig) as http:
         done = await http.post("/api/v1/calls/1700.9/recording/mute",
                                json={"reason": "card number"}, headers=auth("agent"))  # fmt: skip

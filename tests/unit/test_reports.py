@@ -31,7 +31,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.reports.cli import report_app
@@ -50,8 +50,8 @@ def at(hh: int, mm: int, ss: int = 0) -> datetime:
 
 def overflowed(call_id: str, queued: datetime, wait_s: float) -> list[DomainEvent]:
     return [
-        DomainEvent(EventKind.CALL_QUEUED, call_id, queue="cards", ts=queued),
-        DomainEvent(
+        make_event(EventKind.CALL_QUEUED, call_id, queue="cards", ts=queued),
+        make_event(
             EventKind.CALL_OVERFLOWED,
             call_id,
             queue="cards",

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from cti.events import DomainEvent, EventKind
+from cti.events import DomainEvent, EventKind, make_event
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
@@ -43,11 +43,11 @@ def call(
     kind: EventKind, hms: str, call_id: str, queue: str | None = None, **data: Any
 ) -> DomainEvent:
     agent = data.get("agent")
-    return DomainEvent(kind, call_id, agent, queue, data, at(hms))
+    return make_event(kind, call_id, agent, queue, data, at(hms))
 
 
 def agent_state(hms: str, agent: str, state: str) -> DomainEvent:
-    return DomainEvent(K.AGENT_STATE, None, agent, None, {"state": state}, at(hms))
+    return make_event(K.AGENT_STATE, None, agent, None, {"state": state}, at(hms))
 
 
 def answered(
