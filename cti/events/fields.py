@@ -116,7 +116,8 @@ def plan(cls: type) -> tuple[Slot, ...]:
         shape = meta.get("shape", Shape.SCALAR)
         read = _reader(hints[f.name]) if shape is Shape.SCALAR else _any
         blank = _blank(hints[f.name])
-        default = f.default_factory() if f.default_factory is not _MISSING else f.default
+        factory: Any = f.default_factory
+        default = factory() if factory is not _MISSING else f.default
         slots.append(
             Slot(
                 f.name, key, is_column, shape, meta.get("sep", ","), read, required, blank,
