@@ -59,3 +59,6 @@ HOTLINE_CONSULT_CHANNEL = "HOTLINE_CONSULT_CHANNEL"  # on the caller: the consul
 HOTLINE_ACD_ANSWERED = "HOTLINE_ACD_ANSWERED"  # on the caller: epoch seconds of the answer
 HOTLINE_ONHOLD_MAX = "HOTLINE_ONHOLD_MAX"  # seconds on hold before the caller is put back
 USER_EVENT_ACD_CONSULT_ENDED = "HotlineAcdConsultEnded"  # the consultation's Dial returned
+
+# --- call control (cti/call_control.py) ------------------------------------------------------
+HOTLINE_PLAY = "HOTLINE_PLAY"  # sounds (joined by &) the hotline-play context plays, then hangs up

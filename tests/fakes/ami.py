@@ -1,0 +1,67 @@
+"""A scripted AMI link: records every action and answers from a table (``AmiActions``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from cti.ami.client import Headers, ListResult
+from cti.ami.errors import AmiActionError
+from cti.ami.messages import Event, Response
+
+Answer = Callable[[str, dict[str, str | Sequence[str]]], Response | None]
+
+
+def ok(**headers: str) -> Response:
+    return Response.from_pairs([("Response", "Success"), *headers.items()])
+
+
+def error(message: str) -> Response:
+    return Response.from_pairs([("Response", "Error"), ("Message", message)])
+
+
+def channel(uniqueid: str, name: str, context: str = "", bridge: str = "") -> Event:
+    """A CoreShowChannel list entry."""
+    return Event.from_pairs(
+        [("Event", "CoreShowChannel"), ("Channel", name), ("Uniqueid", uniqueid),
+         ("Context", context), ("Exten", "s"), ("ChannelStateDesc", "Up"), ("BridgeId", bridge)]
+    )  # fmt: skip
+
+
+class ScriptedAmi:
+    """``answer(name, fields)`` returns the Response (None: Success); ``channels`` is what
+    CoreShowChannels lists."""
+
+    def __init__(self, answer: Answer | None = None) -> None:
+        self.actions: list[tuple[str, dict[str, str | Sequence[str]]]] = []
+        self.channels: list[Event] = []
+        self._answer = answer or (lambda name, fields: None)
+
+    async def action(
+        self,
+        name: str,
+        headers: Headers | None = None,
+        /,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors AmiClient.action
+        check: bool = True,
+        **fields: str | Sequence[str],
+    ) -> Response:
+        sent = {**(headers or {}), **fields}
+        self.actions.append((name, sent))
+        response = self._answer(name, sent) or ok()
+        if check and response.response == "Error":
+            raise AmiActionError(response)
+        return response
+
+    async def list_action(
+        self,
+        name: str,
+        headers: Headers | None = None,
+        /,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors AmiClient.list_action
+        check: bool = True,
+        **fields: str | Sequence[str],
+    ) -> ListResult:
+        self.actions.append((name, {**(headers or {}), **fields}))
+        return ListResult(ok(), list(self.channels) if name == "CoreShowChannels" else [], None)
