@@ -19,8 +19,8 @@ async def test_originate_maps_every_field() -> None:
     await AmiCallControl(ami).originate(
         Originate(
             channel="PJSIP/1001", context="hotline-callback", exten="dial",
-            caller_id="Bank <95555>", variables={"A": "1", "B": "x=y"}, channel_id="cb-1", other_channel_id="cb-1b",
-            ring_timeout_s=25,
+            caller_id="Bank <95555>", variables={"A": "1", "B": "x=y"}, channel_id="cb-1",
+            other_channel_id="cb-1b", ring_timeout_s=25,
         )
     )  # fmt: skip
     assert ami.actions == [
