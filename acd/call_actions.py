@@ -1,5 +1,6 @@
-"""The agent's actions on its connected call — hold, unhold, blind and attended transfer — as
-a part of ``AcdService`` (a mixin: it shares the service's lock, engine and PBX port).
+"""The agent's actions on its connected call — hold, unhold, blind and attended transfer — a
+collaborator of ``AcdService`` over two narrow ports: ``CallActionHost`` (the engine, its
+lock and publisher: ``acd.core.AcdCore``) and ``CallActionPbx`` (the dialplan verbs it needs).
 
 How each is carried out on Asterisk (contexts in ``extensions_acd.conf``):
 
@@ -18,9 +19,11 @@ How each is carried out on Asterisk (contexts in ``extensions_acd.conf``):
   it (the call is its own from then: hold, transfer, wrap-up). A consulted number is outside
   the ACD: the call ends there for Hotline.
 
-Invariants: the engine is touched under the lock only, never across an ``await`` (the AMI
+Invariants: the engine is touched under the lock only, never across an ``await`` (the PBX
 actions run between two locked sections, and the second re-checks the call is still there);
-a hang-up of the agent's channel that Hotline itself caused never ends the call.
+a hang-up of the agent's channel that Hotline itself caused never ends the call. This object
+owns the bookkeeping of connected calls (``InCallState``); the service asks it, under the
+lock, about PBX events that concern them.
 """
 
 from __future__ import annotations
@@ -28,64 +31,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from acd import publish as events
-from acd.agent_state import AgentState, AgentStatus
-from acd.asterisk import AcdPbx, ChannelGone, ConsultEnded, PbxError
-from acd.clock import Clock
+from acd import transfer_rules as rules
 from acd.effects import CallArrived, Effect, Rejected
 from acd.engine import AcdEngine, CallRecord
-from acd.in_call import InCallState, Transfer, TransferKind, personal_skill
-from acd.model import AcdConfig
-from cti.events import DomainEvent
-from cti.variables import (
-    HOTLINE_ACD_ENQUEUED,
-    HOTLINE_LANGUAGE,
-    HOTLINE_PRIORITY,
-    HOTLINE_QUEUE,
-    HOTLINE_SKILLS,
-)
+from acd.in_call import InCallState, Transfer, TransferKind
+from acd.pbx_events import HOLD_CONTEXT, ChannelGone, ConsultEnded
+from acd.ports import CallActionHost, CallActionPbx
+from acd.publisher import Build
+from acd.transfer_rules import CallActionError
+from cti.call_control import CallControlError
+from cti.events import CompletedBy, DomainEvent
 
 log = logging.getLogger("acd.calls")
 
 _T = TypeVar("_T")
-_NUMBER = re.compile(r"[0-9A-Za-z*#+][0-9A-Za-z*#+_.-]{0,39}")
-CONSULT_PAUSE = "consult"  # a consulted agent's pause reason while it holds the transfer
-
-
-class CallActionError(Exception):
-    """The action cannot be done now (``not_found``: no such call, agent or queue)."""
-
-    def __init__(self, message: str, *, not_found: bool = False) -> None:
-        super().__init__(message)
-        self.not_found = not_found
 
 
 class CallActions:
-    # Provided by AcdService.
-    config: AcdConfig
-    engine: AcdEngine
-    _lock: asyncio.Lock
-    _pbx: AcdPbx
-    _clock: Clock
-    _in_call: InCallState
-    _transfer_context: str
-    _ended_by_agent: set[str]
+    def __init__(self, core: CallActionHost, pbx: CallActionPbx, transfer_context: str) -> None:
+        self._core = core
+        self._pbx = pbx
+        self._transfer_context = transfer_context  # where transfers to a number go
+        self._in_call = InCallState()
+        self._ended_by_agent: set[str] = set()  # connected calls whose agent hung up first
 
-    def _apply(self, effects: list[Effect], first: Sequence[DomainEvent] = ()) -> None:
-        raise NotImplementedError
+    @property
+    def _lock(self) -> asyncio.Lock:
+        return self._core.lock
 
-    def _built(self, build: Callable[[events.Stamp], list[DomainEvent]]) -> list[DomainEvent]:
-        raise NotImplementedError
+    @property
+    def _engine(self) -> AcdEngine:
+        return self._core.engine
 
-    def _emit(self, published: Sequence[DomainEvent]) -> None:
-        raise NotImplementedError
+    def _emit(self, build: Build) -> None:
+        publisher = self._core.publisher
+        publisher.emit(publisher.build(build))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        raise NotImplementedError
+        self._core.spawn(work)
+
+    def _apply(self, effects: list[Effect], first: Sequence[DomainEvent] = ()) -> None:
+        self._core.apply(effects, first)
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -134,12 +124,12 @@ class CallActions:
             raise CallActionError("the caller is not talking with its agent")
         await _pbx(self._pbx.hold(call_id, agent_channel))
         async with self._lock:
-            record = self.engine.calls.get(call_id)
+            record = self._engine.calls.get(call_id)
             if record is None or record.state != "connected":
                 self._spawn(self._hangup(agent_channel))  # the caller left meanwhile
                 return
-            self._in_call.hold(call_id, agent_channel, self._clock.now())
-            self._emit(self._built(lambda at: [events.call_held(record, at)]))
+            self._in_call.hold(call_id, agent_channel, self._core.now())
+            self._emit(lambda at: [events.call_held(record, at)])
         log.info("acd call on hold", extra={"call_id": call_id, "agent": record.agent_id})
 
     async def _unhold(self, call_id: str) -> None:
@@ -158,10 +148,8 @@ class CallActions:
     async def _transfer(
         self, call_id: str, kind: TransferKind, target: str, *, attended: bool
     ) -> None:
-        if kind == "number" and not _NUMBER.fullmatch(target):
-            # It becomes a dialplan extension (and part of a Dial string): nothing that could
-            # name another context or a second destination.
-            raise CallActionError(f"not a number to dial: {target!r}")
+        if kind == "number":
+            rules.check_number(target)
         if attended:
             await self._consult(call_id, kind, target)
             return
@@ -172,7 +160,9 @@ class CallActions:
                 raise CallActionError("a consultation is in progress: complete or cancel it")
             transfer = Transfer(kind, target)
             if kind != "number":
-                variables = self._requeue_variables(record, kind, target)
+                variables = rules.requeue_variables(
+                    self._engine, self._core.config, record, kind, target
+                )
                 self._in_call.requeues[call_id] = transfer
         try:
             if kind == "number":
@@ -188,7 +178,7 @@ class CallActions:
                 self._end_hold(call_id)
                 self._spawn(self._hangup(held.agent_channel))
             if kind == "number":
-                self._hand_off(call_id, transfer)
+                self._hand_off(call_id, transfer, context=self._transfer_context)
             # a queue or agent: handed off when the caller reaches the ACD's hold (requeued)
         log.info(
             "acd call transferred",
@@ -209,7 +199,7 @@ class CallActions:
             held.closing = False
             raise
         async with self._lock:
-            record = self.engine.calls.get(call_id)
+            record = self._engine.calls.get(call_id)
             self._end_hold(call_id)
             self._hand_off(call_id, transfer)
             taker = self._in_call.consulted_agents.get(call_id)
@@ -234,21 +224,21 @@ class CallActions:
             self._consult_over(call_id)
             self._end_hold(call_id)
 
-    # --- PBX events (called by AcdService._handle, under the lock) ------------------------------
+    # --- PBX events (called by AcdService, under the lock) --------------------------------------
 
-    def _transferred_back(self, call_id: str, queue_id: str, now: float) -> bool:
+    def transferred_back(self, call_id: str, queue_id: str, now: float) -> bool:
         """The caller is back on the ACD's hold: if it was connected, it was transferred (by
         Hotline, or by the agent's phone): the agent's part ends. False: not a connected call."""
-        record = self.engine.calls.get(call_id)
+        record = self._engine.calls.get(call_id)
         if record is None or record.state != "connected":
             return False
         transfer = self._in_call.requeues.pop(call_id, None) or Transfer("queue", queue_id)
-        self._hand_off(call_id, transfer, now)
+        self._hand_off(call_id, transfer, now, context=HOLD_CONTEXT)
         return True
 
-    def _channel_gone(self, event: ChannelGone, now: float) -> bool:
+    def channel_gone(self, event: ChannelGone, now: float) -> bool:
         """A hang-up that concerns a connected call's extras; True when fully handled."""
-        if event.call_id not in self.engine.calls:
+        if event.call_id not in self._engine.calls:
             # A call handed to a consulted agent has ended: that agent may take calls again.
             paused = self._in_call.consulted_agents.pop(event.call_id, None)
             if paused is not None:
@@ -271,9 +261,32 @@ class CallActions:
             self._consult_over(event.call_id)
         return False
 
-    def _consult_ended(self, event: ConsultEnded, now: float) -> None:
+    def ended_by_agent(self, call_id: str) -> None:
+        """The agent ended the call (``AgentHungUp``): its completion says ``by: agent``."""
+        self._ended_by_agent.add(call_id)
+
+    def ended_by(self, call_id: str) -> CompletedBy:
+        """Who hung up a call whose caller's channel is gone (and forget it)."""
+        if call_id in self._ended_by_agent:
+            self._ended_by_agent.discard(call_id)
+            return "agent"
+        return "caller"
+
+    def call_ended(self, call_id: str, now: float) -> tuple[float, float | None]:
+        """The connected call ended: its total hold and, if it ended on hold, that hold."""
+        on_hold = self._in_call.unhold(call_id, now)
+        hold_s = self._in_call.total_hold(call_id)
+        self._in_call.forget(call_id)
+        return hold_s, on_hold
+
+    def adopted(self, call_id: str, on_hold_from: str | None, now: float) -> None:
+        """A connected call taken back at a resync; on hold: its agent's channel waits."""
+        if on_hold_from is not None and call_id not in self._in_call.held:
+            self._in_call.hold(call_id, on_hold_from, now)
+
+    def consult_ended(self, event: ConsultEnded) -> None:
         held = self._in_call.held.get(event.call_id)
-        if held is None and event.call_id not in self.engine.calls and event.agent_channel:
+        if held is None and event.call_id not in self._engine.calls and event.agent_channel:
             # Its caller left during the consultation: nobody to go back to.
             self._spawn(self._hangup(event.agent_channel))
             return
@@ -288,41 +301,12 @@ class CallActions:
     # --- helpers (under the lock) ---------------------------------------------------------------
 
     def _connected(self, call_id: str) -> CallRecord:
-        record = self.engine.calls.get(call_id)
+        record = self._engine.calls.get(call_id)
         if record is None:
             raise CallActionError(f"no call {call_id!r} in the ACD", not_found=True)
         if record.state != "connected":
             raise CallActionError("the call is not connected to an agent yet")
         return record
-
-    def _requeue_variables(self, record: CallRecord, kind: str, target: str) -> dict[str, str]:
-        if kind == "queue":
-            if target not in self.engine.router.queues:
-                raise CallActionError(f"no queue {target!r}", not_found=True)
-            queue_id, skills = target, ""
-        else:
-            agent = self.engine.agent_config.get(target)
-            if agent is None:
-                raise CallActionError(f"no agent {target!r}", not_found=True)
-            if target == record.agent_id:
-                raise CallActionError("the call is already with this agent")
-            if self.engine.agents.get(target, AgentStatus(target)).state in (
-                AgentState.LOGGED_OUT,
-            ):
-                raise CallActionError(f"agent {target!r} is not logged in")
-            eligible = [q.id for q in self.config.queues if q.served_by(agent)]
-            if not eligible:
-                raise CallActionError(f"agent {target!r} serves no queue")
-            queue_id = record.entry.queue_id if record.entry.queue_id in eligible else eligible[0]
-            skills = f"{personal_skill(target)}:1"
-        return {
-            HOTLINE_QUEUE: queue_id,
-            HOTLINE_SKILLS: skills,
-            HOTLINE_PRIORITY: str(record.entry.priority),
-            # A chosen agent is not chosen for its language; a queue keeps the caller's.
-            **({HOTLINE_LANGUAGE: ""} if kind == "agent" else {}),
-            HOTLINE_ACD_ENQUEUED: "",  # a new place in line, and a new bounded hold
-        }
 
     async def _consult(self, call_id: str, kind: TransferKind, target: str) -> None:
         async with self._lock:
@@ -354,35 +338,12 @@ class CallActions:
         if kind == "number":
             return f"Local/{target}@{self._transfer_context}"
         if kind == "queue":
-            target = self._free_agent_of(target)
-        status = self.engine.agents.get(target)
-        if target not in self.engine.agent_config:
-            raise CallActionError(f"no agent {target!r}", not_found=True)
-        if status is None or status.state is not AgentState.AVAILABLE or status.device is None:
-            state = status.state.value if status is not None else "logged_out"
-            raise CallActionError(f"agent {target!r} is not available ({state})")
+            target = rules.free_agent_of(self._engine, target)
+        device = rules.consultable(self._engine, target)
         # Paused so the ACD offers it nothing while it is consulted and takes the call.
-        self._apply(self.engine.pause(target, CONSULT_PAUSE, self._clock.now()))
+        self._apply(self._engine.pause(target, rules.CONSULT_PAUSE, self._core.now()))
         self._in_call.consulted_agents[call_id] = target
-        return status.device
-
-    def _free_agent_of(self, queue_id: str) -> str:
-        """Consulting a queue is consulting the agent it would give a call now: the free agent
-        meeting its skills that has been free longest (none free: refused, not queued)."""
-        queue = self.engine.router.queues.get(queue_id)
-        if queue is None:
-            raise CallActionError(f"no queue {queue_id!r}", not_found=True)
-        agents = self.engine.agent_config
-        free = [
-            status
-            for agent_id, status in self.engine.agents.items()
-            if status.state is AgentState.AVAILABLE
-            and agent_id in agents
-            and queue.served_by(agents[agent_id])
-        ]
-        if not free:
-            raise CallActionError(f"no agent of queue {queue_id!r} is free to consult")
-        return min(free, key=lambda status: (status.since, status.agent_id)).agent_id
+        return device
 
     def _consult_over(self, call_id: str) -> None:
         """The consultation ended without a hand-over (dropped, failed, or its caller left)."""
@@ -391,12 +352,12 @@ class CallActions:
             held.consult = None
         agent_id = self._in_call.consulted_agents.pop(call_id, None)
         if agent_id is not None:
-            self._unpause_consulted(agent_id, self._clock.now())
+            self._unpause_consulted(agent_id, self._core.now())
 
     def _unpause_consulted(self, agent_id: str, now: float) -> None:
-        status = self.engine.agents.get(agent_id)
-        if status is not None and status.pause_reason == CONSULT_PAUSE:
-            self._apply(self.engine.unpause(agent_id, now))
+        status = self._engine.agents.get(agent_id)
+        if status is not None and status.pause_reason == rules.CONSULT_PAUSE:
+            self._apply(self._engine.unpause(agent_id, now))
 
     def _take_over(self, record: CallRecord, agent_id: str) -> None:
         """The consulted agent has the caller now: on call with it (its pause ends), so it
@@ -407,50 +368,61 @@ class CallActions:
             entry.call_id, entry.queue_id, entry.enqueued_at, entry.priority, record.skills,
             record.language,
         )  # fmt: skip
-        now = self._clock.now()
-        effects = self.engine.adopt_connected(arrived, agent_id, now, now)
+        now = self._core.now()
+        effects = self._engine.adopt_connected(arrived, agent_id, now, now)
         if any(isinstance(e, Rejected) for e in effects):
             self._apply(effects)  # e.g. logged out meanwhile: stays paused until the call ends
             return
-        taken = self.engine.calls[entry.call_id]
-        self._apply(effects, self._built(lambda at: [events.call_taken_over(taken, agent_id, at)]))
+        taken = self._engine.calls[entry.call_id]
+        publisher = self._core.publisher
+        self._apply(
+            effects, publisher.build(lambda at: [events.call_taken_over(taken, agent_id, at)])
+        )
         self._in_call.consulted_agents.pop(entry.call_id, None)
 
     def _end_hold(self, call_id: str) -> None:
-        record = self.engine.calls.get(call_id)
-        span = self._in_call.unhold(call_id, self._clock.now())
+        record = self._engine.calls.get(call_id)
+        span = self._in_call.unhold(call_id, self._core.now())
         if record is not None and span is not None:
-            self._emit(self._built(lambda at: [events.call_unheld(record, at, span)]))
+            self._emit(lambda at: [events.call_unheld(record, at, span)])
 
-    def _hand_off(self, call_id: str, transfer: Transfer, now: float | None = None) -> None:
+    def _hand_off(
+        self,
+        call_id: str,
+        transfer: Transfer,
+        now: float | None = None,
+        *,
+        context: str | None = None,
+    ) -> None:
         """The agent's part of the call ends: transferred, completed, agent to wrap-up. A
         consulted agent stays paused until the call it took ends."""
-        record = self.engine.calls.get(call_id)
+        record = self._engine.calls.get(call_id)
         if record is None or record.state != "connected":
             return
-        now = self._clock.now() if now is None else now
+        now = self._core.now() if now is None else now
         self._end_hold(call_id)
         hold_s = self._in_call.total_hold(call_id)
         self._in_call.forget(call_id)
-        published = self._built(
+        published = self._core.publisher.build(
             lambda at: [
                 events.call_transferred(
-                    record, at, transfer.kind, transfer.target, attended=transfer.attended
+                    record, at, transfer.kind, transfer.target, attended=transfer.attended,
+                    context=context,
                 ),
                 events.call_completed(record, at, "transfer", hold_s),
             ]
-        )
-        self._apply(self.engine.call_ended(call_id, now), published)
+        )  # fmt: skip
+        self._apply(self._engine.call_ended(call_id, now), published)
 
     async def _hangup(self, channel: str) -> None:
         try:
             await self._pbx.hangup(channel)
-        except PbxError as exc:
+        except CallControlError as exc:
             log.warning("acd could not hang a channel up", extra={"error": str(exc)})
 
 
 async def _pbx(action: Coroutine[Any, Any, _T]) -> _T:
     try:
         return await action
-    except PbxError as exc:
+    except CallControlError as exc:
         raise CallActionError(f"the PBX refused: {exc}") from exc

@@ -7,6 +7,7 @@ whose monotonic origin is gone; ``from_epoch`` maps it back into this process's 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,3 +24,11 @@ class Clock:
     def from_epoch(self, epoch_s: float) -> float:
         """The monotonic time at which the wall clock read ``epoch_s``."""
         return self.monotonic() - (self.wall() - epoch_s)
+
+
+class LoopScheduler:
+    """``acd.ports.Scheduler`` on the running asyncio loop (its clock is monotonic, like
+    ``Clock``'s default)."""
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return asyncio.get_running_loop().call_later(delay_s, callback)

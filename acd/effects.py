@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from acd.agent_state import AgentPaused, WrapUpEnds
+from acd.agent_state import AgentPaused, AgentStatus, WrapUpEnds
 from acd.model import OverflowTarget
 
 
@@ -64,6 +64,18 @@ class WakeUpAt:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentChanged:
+    """An agent's status was written: ``before`` (None: never seen) and ``after``. One per
+    step, in order, so a pass through ``wrap_up`` with no wrap-up time, or ``available``
+    between two offers, is seen. Only from an engine asked to report them
+    (``AcdEngine(report_agents=True)``: the live service publishes each step)."""
+
+    agent_id: str
+    before: AgentStatus | None
+    after: AgentStatus
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """A stale or duplicate event (e.g. an answer for an offer already resolved)."""
 
@@ -88,11 +100,13 @@ Effect = (
     | WakeUpAt
     | WrapUpEnds
     | AgentPaused
+    | AgentChanged
     | Ignored
     | Rejected
 )
 
 __all__ = [
+    "AgentChanged",
     "AgentPaused",
     "CallArrived",
     "Effect",

@@ -32,6 +32,7 @@ from acd.agent_state import (
     step,
 )
 from acd.effects import (
+    AgentChanged,
     CallArrived,
     Effect,
     Ignored,
@@ -81,8 +82,11 @@ class Announcement:
 
 
 class AcdEngine:
-    def __init__(self, config: AcdConfig, *, trace_history: int = 10_000) -> None:
+    def __init__(
+        self, config: AcdConfig, *, trace_history: int = 10_000, report_agents: bool = False
+    ) -> None:
         self.config = config
+        self._report_agents = report_agents  # AgentChanged effects (the simulator needs none)
         self.router = Router(config.queues)
         self.agent_config: dict[str, Agent] = {a.id: a for a in config.agents}
         self.agents: dict[str, AgentStatus] = {}
@@ -448,7 +452,8 @@ class AcdEngine:
         device: str | None = None,
         reason: str | None = None,
     ) -> bool:
-        status = self.agents.get(agent_id) or AgentStatus(agent_id)
+        before = self.agents.get(agent_id)
+        status = before or AgentStatus(agent_id)
         config = self.agent_config.get(agent_id)
         try:
             new, produced = step(
@@ -464,6 +469,8 @@ class AcdEngine:
             effects.append(Rejected(event.value, agent_id, str(exc)))
             return False
         self.agents[agent_id] = new
+        if self._report_agents:
+            effects.append(AgentChanged(agent_id, before, new))
         effects.extend(produced)
         if any(isinstance(e, AgentPaused) for e in produced):
             self._paused.add(agent_id)

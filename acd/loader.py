@@ -25,6 +25,7 @@ __all__ = [
     "ConfigError",
     "load_acd_config",
     "load_agents_text",
+    "load_config",
     "load_queues_text",
     "load_skills_text",
 ]
@@ -70,3 +71,15 @@ def load_acd_config(
         raise ConfigError(
             [f"{queues}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         ) from exc
+
+
+def load_config(config_dir: Path) -> AcdConfig:
+    """The ACD's configuration from an operations folder: ``queues.yaml`` and, when present,
+    ``agents.yaml`` and ``skills.yaml``."""
+    agents = config_dir / "agents.yaml"
+    skills = config_dir / "skills.yaml"
+    return load_acd_config(
+        config_dir / "queues.yaml",
+        agents if agents.exists() else None,
+        skills if skills.exists() else None,
+    )

@@ -21,9 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from acd.model import Agent
-from acd.publish import skills_text
 from acd.service import AcdService
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import AgentSkillsChanged, DomainEvent
 from hotline.api.ports import InvalidAgentSettings, UnknownTarget
 from hotline.storage.agents import AgentStore, UnknownAgent
 
@@ -108,15 +107,12 @@ class StoredAgentAdmin:
         log.info("agent skills changed", extra={"agent": agent.id, "by": by})
         if self._publish is None:
             return
-        event = make_event(
-            EventKind.AGENT_SKILLS_CHANGED,
+        event = AgentSkillsChanged(
             agent_id=agent.id,
-            data={
-                "skills": skills_text(agent.skills),
-                "previous": skills_text(before.skills),
-                "applies": APPLIES,
-                "by": by,
-            },
+            skills=dict(agent.skills),
+            previous=dict(before.skills),
+            applies=APPLIES,
+            by=by,
         )
         try:
             self._publish(event)

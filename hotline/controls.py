@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from acd.call_actions import CallActionError
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import AcdRequestRejected, AcdService
+from acd.transfer_rules import CallActionError
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiActionError, AmiError
 from cti.events import Scalar
@@ -114,21 +114,21 @@ class AcdCallControl:
             raise ControlRejected(f"PBX unavailable: {exc}") from exc
 
     async def hold(self, call_id: str) -> None:
-        await _acd_action(self._acd.hold(call_id))
+        await _acd_action(self._acd.calls.hold(call_id))
 
     async def unhold(self, call_id: str) -> None:
-        await _acd_action(self._acd.unhold(call_id))
+        await _acd_action(self._acd.calls.unhold(call_id))
 
     async def transfer(
         self, call_id: str, kind: TransferKind, target: str, *, attended: bool
     ) -> None:
-        await _acd_action(self._acd.transfer(call_id, kind, target, attended=attended))
+        await _acd_action(self._acd.calls.transfer(call_id, kind, target, attended=attended))
 
     async def complete_transfer(self, call_id: str) -> None:
-        await _acd_action(self._acd.complete_transfer(call_id))
+        await _acd_action(self._acd.calls.complete_transfer(call_id))
 
     async def cancel_transfer(self, call_id: str) -> None:
-        await _acd_action(self._acd.cancel_transfer(call_id))
+        await _acd_action(self._acd.calls.cancel_transfer(call_id))
 
 
 async def _acd_action(action: Coroutine[Any, Any, None]) -> None:

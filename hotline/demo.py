@@ -42,9 +42,8 @@ import httpx
 import typer
 from pydantic import ValidationError
 
-from acd.loader import ConfigError
+from acd.loader import ConfigError, load_config
 from acd.model import Agent
-from acd.service import load_config
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiError
 from cti.settings import Settings, load_settings

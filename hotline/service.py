@@ -20,12 +20,14 @@ from typing import Any
 import uvicorn
 
 from acd.announce import announce_handler
-from acd.service import AcdService, build_acd
+from acd.service import AcdService
 from cti.agi.server import AgiServer, Handler
+from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
 from cti.events import DomainBus
 from cti.settings import Settings
+from hotline.acd.build import build_acd
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
@@ -122,6 +124,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             await acd.resync(client)
 
     ami = AmiClient(settings.ami, on_connect=on_connect)
+    call_control = AmiCallControl(ami)  # the one call-control port, shared by every part
     pbx_info.bind(ami)
     database = Database(settings.database)
     event_log = EventLogWriter(bus, database, settings.event_log)
@@ -133,7 +136,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         recordings = build_recordings(settings.config_dir, database, ami, bus.publish)
         # The IVR mutes the recording while it collects a card number (PCI).
         ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
-        acd = build_acd(settings, ami, publish=bus.publish)
+        acd = build_acd(settings, ami, call_control, publish=bus.publish)
         directory = AcdDirectory(acd)
         # Position and wait in the caller's language, from the IVR's own voice and numbers.
         voice = AnnounceVoice(asterisk_prompts_dir(settings))
