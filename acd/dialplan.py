@@ -72,9 +72,10 @@ class DialplanPbx:
     """``AcdPbx`` over a ``CallControl`` (actions) and a ``PbxFeed`` (events, saved agents,
     device states)."""
 
-    def __init__(self, control: CallControl, feed: PbxFeed) -> None:
+    def __init__(self, control: CallControl, feed: PbxFeed, *, bridge_wait_s: float = 2.0) -> None:
         self._control = control
         self._feed = feed
+        self._bridge_wait_s = bridge_wait_s  # a bridge forms a moment after a dial answers
 
     def events(self) -> AsyncIterator[PbxEvent]:
         return self._feed.events()
@@ -114,7 +115,7 @@ class DialplanPbx:
 
     async def bridge_peer(self, call_id: str) -> str | None:
         """The other channel in the caller's bridge (its agent's, while they talk)."""
-        return await self._control.bridge_peer(call_id)
+        return await self._control.bridge_peer(call_id, wait_s=self._bridge_wait_s)
 
     async def hold(self, call_id: str, agent_channel: str) -> None:
         # One Redirect moves both out of their bridge at once: neither side is left alone in it
@@ -149,7 +150,7 @@ class DialplanPbx:
 
     async def hand_over(self, call_id: str, agent_channel: str) -> None:
         """Complete an attended transfer: the held caller joins whom the agent consulted."""
-        consulted = await self._control.bridge_peer(agent_channel)
+        consulted = await self._control.bridge_peer(agent_channel, wait_s=self._bridge_wait_s)
         if consulted is None:
             raise CallControlError("the consulted party has not answered")
         await self._control.redirect(
@@ -157,7 +158,7 @@ class DialplanPbx:
         )
         # Only once the caller has the consulted party: hanging the agent up earlier would
         # end the consultation's Dial, and the consulted party with it.
-        if await self._control.bridge_peer(call_id) != consulted:
+        if await self._control.bridge_peer(call_id, wait_s=self._bridge_wait_s) != consulted:
             log.warning("acd hand-over: the caller did not join the consulted party")
         await self._control.hangup(agent_channel)
 

@@ -11,7 +11,7 @@ from acd.agent_state import AgentState
 from acd.model import Agent, Skill
 from acd.service import AcdService
 from cti.events import DomainEvent, EventKind
-from tests.unit.test_acd_service import CONFIG, FakePbx, held, settle
+from tests.fakes.acd import CONFIG, FakePbx, held, settle
 
 
 async def test_an_edited_skill_takes_effect_at_the_next_login() -> None:

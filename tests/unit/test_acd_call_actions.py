@@ -6,36 +6,44 @@ tests/integration/test_call_actions_e2e.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from time import time
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from acd.agent_state import AgentState
-from acd.asterisk import (
+from acd.clock import Clock
+from acd.in_call import personal_skill
+from acd.model import AcdConfig, Agent, Queue, RelaxationStep
+from acd.pbx_events import (
     AgentHungUp,
     ChannelGone,
     ConnectingCall,
     ConsultEnded,
     HoldEntered,
     OfferAnswered,
-    PbxError,
     PbxSnapshot,
     SavedAgent,
     translate,
 )
-from acd.call_actions import CONSULT_PAUSE, CallActionError
-from acd.clock import Clock
-from acd.in_call import personal_skill
-from acd.model import AcdConfig, Agent, Queue, RelaxationStep
 from acd.service import AcdService
+from acd.transfer_rules import CONSULT_PAUSE, CallActionError
 from cti.ami.messages import Event
-from cti.events import DomainEvent, EventKind
-from tests.unit.test_acd_service import FakePbx, settle
+from cti.events import (
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallHeld,
+    CallQueued,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+)
+from tests.fakes.acd import FakePbx, settle
 
-K = EventKind
+E = TypeVar("E", bound=DomainEvent)
 
 
 @dataclass
@@ -46,46 +54,6 @@ class Ticking:
 
     def __call__(self) -> float:
         return self.t
-
-
-@dataclass
-class CallPbx(FakePbx):
-    actions: list[tuple[Any, ...]] = field(default_factory=list)
-    peer: str | None = "Local/agent1@test-agents-1;1"
-    consulted: str | None = "Local/agent3@test-agents-2;1"
-    fail: set[str] = field(default_factory=set)
-    gate: asyncio.Event | None = None
-
-    def _do(self, *action: Any) -> None:
-        self.actions.append(action)
-        if action[0] in self.fail:
-            raise PbxError(f"{action[0]}: No such channel")
-
-    async def bridge_peer(self, call_id: str) -> str | None:
-        return self.peer
-
-    async def hold(self, call_id: str, agent_channel: str) -> None:
-        if self.gate is not None:
-            await self.gate.wait()  # Asterisk taking its time
-        self._do("hold", call_id, agent_channel)
-
-    async def resume(self, call_id: str, agent_channel: str) -> None:
-        self._do("resume", call_id, agent_channel)
-
-    async def requeue(self, call_id: str, variables: Mapping[str, str]) -> None:
-        self._do("requeue", call_id, dict(variables))
-
-    async def send_to_number(self, call_id: str, context: str, number: str) -> None:
-        self._do("number", call_id, context, number)
-
-    async def consult(self, call_id: str, agent_channel: str, dial: str) -> None:
-        self._do("consult", call_id, agent_channel, dial)
-
-    async def hand_over(self, call_id: str, agent_channel: str) -> None:
-        self._do("hand_over", call_id, agent_channel)
-
-    async def hangup(self, channel: str) -> None:
-        self._do("hangup", channel)
 
 
 CONFIG = AcdConfig(
@@ -111,15 +79,15 @@ AGENT_CHANNEL = "Local/agent1@test-agents-1;1"
 @dataclass
 class Rig:
     service: AcdService
-    pbx: CallPbx
+    pbx: FakePbx
     clock: Ticking
     published: list[DomainEvent]
 
     def kinds(self) -> list[str]:
         return [e.kind.value for e in self.published if e.kind.value.startswith("call.")]
 
-    def last(self, kind: EventKind) -> DomainEvent:
-        return [e for e in self.published if e.kind is kind][-1]
+    def last(self, kind: type[E]) -> E:
+        return [e for e in self.published if isinstance(e, kind)][-1]
 
     async def feed(self, *events: Any) -> None:
         for event in events:
@@ -133,7 +101,7 @@ def held(call_id: str, queue: str = "cards", skills: dict[str, int] | None = Non
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
-    pbx = CallPbx()
+    pbx = FakePbx()
     clock = Ticking()
     published: list[DomainEvent] = []
     service = AcdService(CONFIG, pbx, clock=Clock(monotonic=clock), publish=published.append)
@@ -153,16 +121,16 @@ async def test_hold_then_unhold_publishes_the_span_and_talk_time_leaves_it_out(r
     await connected(rig)
     assert set(rig.pbx.answered_at) == {"c1"}  # kept on the channel for a restart
     rig.clock.t += 10
-    await rig.service.hold("c1")
+    await rig.service.calls.hold("c1")
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
     rig.clock.t += 30
-    await rig.service.unhold("c1")
+    await rig.service.calls.unhold("c1")
     assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
-    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 30
+    assert rig.last(CallUnheld).hold_s == 30
     rig.clock.t += 5
     await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
-    completed = rig.last(K.CALL_COMPLETED)
-    assert (completed.data["by"], completed.data["talk_s"]) == ("agent", 15)  # 45 s - 30 held
+    completed = rig.last(CallCompleted)
+    assert (completed.by, completed.talk_s) == ("agent", 15)  # 45 s - 30 held
     assert rig.kinds()[-4:] == ["call.held", "call.unheld", "call.completed", "call.ended"]
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
 
@@ -171,21 +139,21 @@ async def test_hold_is_refused_before_answer_and_twice(rig: Rig) -> None:
     await rig.service.login("a1")
     await rig.feed(held("c1"))
     with pytest.raises(CallActionError, match="not connected"):
-        await rig.service.hold("c1")
+        await rig.service.calls.hold("c1")
     with pytest.raises(CallActionError) as unknown:
-        await rig.service.hold("nope")
+        await rig.service.calls.hold("nope")
     assert unknown.value.not_found
     await rig.feed(OfferAnswered("c1"))
-    await rig.service.hold("c1")
+    await rig.service.calls.hold("c1")
     with pytest.raises(CallActionError, match="already on hold"):
-        await rig.service.hold("c1")
+        await rig.service.calls.hold("c1")
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
 
 
 async def test_unhold_of_a_call_not_on_hold_is_refused(rig: Rig) -> None:
     await connected(rig)
     with pytest.raises(CallActionError, match="not on hold"):
-        await rig.service.unhold("c1")
+        await rig.service.calls.unhold("c1")
     assert rig.pbx.actions == []
 
 
@@ -193,24 +161,24 @@ async def test_a_pbx_failure_leaves_the_call_as_it_was(rig: Rig) -> None:
     await connected(rig)
     rig.pbx.fail.add("hold")
     with pytest.raises(CallActionError, match="PBX refused"):
-        await rig.service.hold("c1")
-    assert "c1" not in rig.service._in_call.held
-    assert K.CALL_HELD not in {e.kind for e in rig.published}
+        await rig.service.calls.hold("c1")
+    assert "c1" not in rig.service.calls._in_call.held
+    assert not any(isinstance(e, CallHeld) for e in rig.published)
     rig.pbx.peer = None  # not bridged (e.g. the agent's phone still settling)
     rig.pbx.fail.clear()
     with pytest.raises(CallActionError, match="not talking"):
-        await rig.service.hold("c1")
+        await rig.service.calls.hold("c1")
 
 
 async def test_caller_hangs_up_on_hold_the_agent_channel_is_hung_up(rig: Rig) -> None:
     await connected(rig)
-    await rig.service.hold("c1")
+    await rig.service.calls.hold("c1")
     rig.clock.t += 20
     await rig.feed(ChannelGone("c1", "Local/c1;2"))
     assert ("hangup", AGENT_CHANNEL) in rig.pbx.actions
-    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 20
-    assert rig.last(K.CALL_COMPLETED).data["by"] == "caller"
-    assert rig.last(K.CALL_COMPLETED).data["talk_s"] == 0
+    assert rig.last(CallUnheld).hold_s == 20
+    assert rig.last(CallCompleted).by == "caller"
+    assert rig.last(CallCompleted).talk_s == 0
     # The agent channel's own Hangup that follows is not mistaken for anything.
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
@@ -220,31 +188,32 @@ async def test_agent_hangs_up_on_hold_the_caller_is_hung_up_and_it_ended_by_agen
     rig: Rig,
 ) -> None:
     await connected(rig)
-    await rig.service.hold("c1")
+    await rig.service.calls.hold("c1")
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
     assert rig.pbx.actions[-1] == ("hangup", "c1")
     await rig.feed(ChannelGone("c1", "Local/c1;2"))
-    assert rig.last(K.CALL_COMPLETED).data["by"] == "agent"
+    assert rig.last(CallCompleted).by == "agent"
 
 
 async def test_blind_transfer_to_a_queue_requeues_as_a_new_leg(rig: Rig) -> None:
     await connected(rig)
     await rig.service.login("a2")
     rig.clock.t += 60
-    await rig.service.transfer("c1", "queue", "loans")
+    await rig.service.calls.transfer("c1", "queue", "loans")
     action, call_id, variables = rig.pbx.actions[-1]
     assert (action, call_id) == ("requeue", "c1")
     assert variables["HOTLINE_QUEUE"] == "loans"
     assert variables["HOTLINE_ACD_ENQUEUED"] == ""  # a new place in line
     assert rig.service.engine.calls["c1"].state == "connected"  # until it reaches the hold
     await rig.feed(held("c1", "loans"))
-    transferred = rig.last(K.CALL_TRANSFERRED)
-    assert (transferred.queue, transferred.data["target_kind"], transferred.data["target"]) == (
+    transferred = rig.last(CallTransferred)
+    assert (transferred.queue, transferred.target_kind, transferred.target) == (
         "cards", "queue", "loans",
     )  # fmt: skip
-    completed = rig.last(K.CALL_COMPLETED)
-    assert (completed.data["by"], completed.data["talk_s"]) == ("transfer", 60)
-    assert rig.last(K.CALL_QUEUED).queue == "loans"
+    assert transferred.context == "hotline-acd-hold"  # where Asterisk sent the caller
+    completed = rig.last(CallCompleted)
+    assert (completed.by, completed.talk_s) == ("transfer", 60)
+    assert rig.last(CallQueued).queue == "loans"
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
     assert rig.service.engine.calls["c1"].agent_id == "a2"  # offered to the loans agent
     assert rig.pbx.connects[-1] == ("c1", "a2")
@@ -253,20 +222,20 @@ async def test_blind_transfer_to_a_queue_requeues_as_a_new_leg(rig: Rig) -> None
 async def test_transfer_to_a_logged_out_agent_or_unknown_target_is_refused(rig: Rig) -> None:
     await connected(rig)
     with pytest.raises(CallActionError, match="not logged in"):
-        await rig.service.transfer("c1", "agent", "a3")
+        await rig.service.calls.transfer("c1", "agent", "a3")
     with pytest.raises(CallActionError) as missing:
-        await rig.service.transfer("c1", "queue", "nope")
+        await rig.service.calls.transfer("c1", "queue", "nope")
     assert missing.value.not_found
     with pytest.raises(CallActionError) as missing:
-        await rig.service.transfer("c1", "agent", "zz")
+        await rig.service.calls.transfer("c1", "agent", "zz")
     assert missing.value.not_found
     with pytest.raises(CallActionError, match="already with this agent"):
-        await rig.service.transfer("c1", "agent", "a1")
+        await rig.service.calls.transfer("c1", "agent", "a1")
     for bad in ("2000@other-context", "1&PJSIP/9", "1,t", "../x", ""):
         with pytest.raises(CallActionError, match="not a number"):
-            await rig.service.transfer("c1", "number", bad, attended=bad.startswith("1"))
+            await rig.service.calls.transfer("c1", "number", bad, attended=bad.startswith("1"))
     with pytest.raises(CallActionError, match="no agent of queue 'loans' is free"):
-        await rig.service.transfer("c1", "queue", "loans", attended=True)
+        await rig.service.calls.transfer("c1", "queue", "loans", attended=True)
     assert rig.pbx.actions == []
 
 
@@ -274,7 +243,7 @@ async def test_a_call_transferred_to_an_agent_is_not_offered_to_another(rig: Rig
     await connected(rig)
     await rig.service.login("a3")
     await rig.service.pause("a3", "break")
-    await rig.service.transfer("c1", "agent", "a3")
+    await rig.service.calls.transfer("c1", "agent", "a3")
     variables = rig.pbx.actions[-1][2]
     assert variables["HOTLINE_SKILLS"] == f"{personal_skill('a3')}:1"
     assert variables["HOTLINE_QUEUE"] == "cards"  # the call's queue: a3 serves it
@@ -291,14 +260,17 @@ async def test_a_call_transferred_to_an_agent_is_not_offered_to_another(rig: Rig
 
 async def test_blind_transfer_to_a_number_ends_the_agents_part_at_once(rig: Rig) -> None:
     await connected(rig)
-    await rig.service.hold("c1")
+    await rig.service.calls.hold("c1")
     rig.clock.t += 4
-    await rig.service.transfer("c1", "number", "95555")
+    await rig.service.calls.transfer("c1", "number", "95555")
     await settle(rig.pbx)
     assert ("number", "c1", "hotline-transfer", "95555") in rig.pbx.actions
     assert ("hangup", AGENT_CHANNEL) in rig.pbx.actions  # it waited alone on hold
-    assert rig.last(K.CALL_TRANSFERRED).data["target_kind"] == "number"
-    assert rig.last(K.CALL_UNHELD).data["hold_s"] == 4
+    transferred = rig.last(CallTransferred)
+    assert (transferred.target_kind, transferred.target, transferred.context) == (
+        "number", "95555", "hotline-transfer",
+    )  # fmt: skip
+    assert rig.last(CallUnheld).hold_s == 4
     assert "c1" not in rig.service.engine.calls
     # Its later hang-up (wherever the number took it) and the agent channel's change nothing.
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL), ChannelGone("c1", "Local/c1;2"))
@@ -308,7 +280,7 @@ async def test_blind_transfer_to_a_number_ends_the_agents_part_at_once(rig: Rig)
 async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> None:
     await connected(rig)
     await rig.service.login("a3")
-    await rig.service.transfer("c1", "agent", "a3", attended=True)
+    await rig.service.calls.transfer("c1", "agent", "a3", attended=True)
     assert rig.pbx.actions[:2] == [
         ("hold", "c1", AGENT_CHANNEL),
         ("consult", "c1", AGENT_CHANNEL, "Local/agent3@test-agents/n"),
@@ -316,54 +288,54 @@ async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> 
     status = rig.service.agent("a3")
     assert (status.state, status.pause_reason) == (AgentState.PAUSED, CONSULT_PAUSE)
     with pytest.raises(CallActionError, match="consultation"):
-        await rig.service.unhold("c1")
-    await rig.service.complete_transfer("c1")
+        await rig.service.calls.unhold("c1")
+    await rig.service.calls.complete_transfer("c1")
     assert rig.pbx.actions[-1] == ("hand_over", "c1", AGENT_CHANNEL)
-    transferred = rig.last(K.CALL_TRANSFERRED)
-    assert (transferred.data["target"], transferred.data["attended"]) == ("a3", True)
+    transferred = rig.last(CallTransferred)
+    assert (transferred.target, transferred.attended) == ("a3", True)
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
     # The hand-over hangs the agent's channel up: that is not the agent ending anything.
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
     # a3 has the caller now: on call with it, and may hold it in turn.
     assert rig.service.agent("a3").state is AgentState.ON_CALL
     assert rig.service.engine.calls["c1"].agent_id == "a3"
-    await rig.service.hold("c1")
-    taken = rig.last(K.CALL_ANSWERED)
-    assert (taken.agent_id, taken.data["taken_over"], taken.data["wait_s"]) == ("a3", True, 0)
+    await rig.service.calls.hold("c1")
+    taken = rig.last(CallAnswered)
+    assert (taken.agent_id, taken.taken_over, taken.wait_s) == ("a3", True, 0)
     rig.clock.t += 30
     await rig.feed(ChannelGone("c1", "Local/c1;2"))  # that call ends
     assert rig.service.agent("a3").state in (AgentState.WRAP_UP, AgentState.AVAILABLE)
-    completed = rig.last(K.CALL_COMPLETED)
-    assert (completed.agent_id, completed.data["by"]) == ("a3", "caller")
+    completed = rig.last(CallCompleted)
+    assert (completed.agent_id, completed.by) == ("a3", "caller")
     assert rig.kinds()[-1] == "call.ended"
 
 
 async def test_attended_transfer_cancel_goes_back_to_the_caller(rig: Rig) -> None:
     await connected(rig)
-    await rig.service.transfer("c1", "number", "2000", attended=True)
+    await rig.service.calls.transfer("c1", "number", "2000", attended=True)
     assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/2000@hotline-transfer")
-    await rig.service.cancel_transfer("c1")
+    await rig.service.calls.cancel_transfer("c1")
     assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
-    assert "c1" not in rig.service._in_call.held
+    assert "c1" not in rig.service.calls._in_call.held
     with pytest.raises(CallActionError, match="no attended transfer"):
-        await rig.service.complete_transfer("c1")
+        await rig.service.calls.complete_transfer("c1")
 
 
 async def test_consulted_party_hanging_up_leaves_the_caller_on_hold(rig: Rig) -> None:
     await connected(rig)
     await rig.service.login("a3")
-    await rig.service.transfer("c1", "agent", "a3", attended=True)
+    await rig.service.calls.transfer("c1", "agent", "a3", attended=True)
     await rig.feed(ConsultEnded("c1", "ANSWER", AGENT_CHANNEL))
-    assert rig.service._in_call.held["c1"].consult is None
+    assert rig.service.calls._in_call.held["c1"].consult is None
     assert rig.service.agent("a3").state is AgentState.AVAILABLE
-    await rig.service.unhold("c1")
+    await rig.service.calls.unhold("c1")
     assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
 
 
 async def test_consulting_an_unavailable_agent_is_refused_and_nothing_moves(rig: Rig) -> None:
     await connected(rig)
     with pytest.raises(CallActionError, match="not available"):
-        await rig.service.transfer("c1", "agent", "a2", attended=True)
+        await rig.service.calls.transfer("c1", "agent", "a2", attended=True)
     assert rig.pbx.actions == []
 
 
@@ -404,7 +376,7 @@ async def test_the_api_adapter_maps_refusals_to_404_and_409(rig: Rig) -> None:
 
 
 async def test_a_restart_finds_a_call_talking_and_one_on_hold_back_on_call() -> None:
-    pbx = CallPbx()
+    pbx = FakePbx()
     clock = Ticking()
     published: list[DomainEvent] = []
     pbx.snapshot_value = PbxSnapshot(
@@ -421,16 +393,16 @@ async def test_a_restart_finds_a_call_talking_and_one_on_hold_back_on_call() -> 
     try:
         assert service.agent("a1").state is AgentState.ON_CALL  # not paused "resync-busy"
         assert service.engine.calls["talking"].state == "connected"
-        await service.unhold("held")  # the agent's channel was read from the caller's
+        await service.calls.unhold("held")  # the agent's channel was read from the caller's
         assert pbx.actions == [("resume", "held", "Local/a3;1")]
-        await service.hold("talking")
+        await service.calls.hold("talking")
         clock.t += 12
         pbx.queue.put_nowait(ChannelGone("talking", "Local/talking;2"))
         await settle(pbx)
-        completed = [e for e in published if e.kind is K.CALL_COMPLETED][-1]
+        completed = [e for e in published if isinstance(e, CallCompleted)][-1]
         # 100 s talked before the restart, then 12 s on hold after it
         assert completed.call_id == "talking"
-        assert completed.data["talk_s"] == pytest.approx(100, abs=0.5)
+        assert completed.talk_s == pytest.approx(100, abs=0.5)
         assert service.agent("a1").state is AgentState.WRAP_UP
     finally:
         await service.stop()
@@ -447,8 +419,8 @@ async def test_an_ami_reconnect_keeps_the_talk_time_of_a_connected_call(rig: Rig
     assert rig.service.agent("a1").state is AgentState.ON_CALL
     rig.clock.t += 5
     await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
-    assert rig.last(K.CALL_COMPLETED).data["talk_s"] == 45
-    assert K.CALL_ENDED in {e.kind for e in rig.published}
+    assert rig.last(CallCompleted).talk_s == 45
+    assert any(isinstance(e, CallEnded) for e in rig.published)
 
 
 async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig: Rig) -> None:
@@ -456,12 +428,12 @@ async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig:
     await rig.service.login("a4")  # loans
     rig.clock.t += 5
     await rig.service.login("a2")  # loans, free for less time
-    await rig.service.transfer("c1", "queue", "loans", attended=True)
+    await rig.service.calls.transfer("c1", "queue", "loans", attended=True)
     assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/agent4@test-agents/n")
     assert rig.service.agent("a4").pause_reason == CONSULT_PAUSE
-    await rig.service.complete_transfer("c1")
-    transferred = rig.last(K.CALL_TRANSFERRED)
-    assert (transferred.data["target_kind"], transferred.data["target"]) == ("queue", "loans")
+    await rig.service.calls.complete_transfer("c1")
+    transferred = rig.last(CallTransferred)
+    assert (transferred.target_kind, transferred.target) == ("queue", "loans")
     assert rig.service.agent("a4").state is AgentState.ON_CALL
     assert rig.service.engine.calls["c1"].agent_id == "a4"
 
@@ -469,13 +441,13 @@ async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig:
 async def test_a_second_action_while_the_first_waits_for_asterisk_is_refused(rig: Rig) -> None:
     await connected(rig)
     rig.pbx.gate = asyncio.Event()
-    first = asyncio.create_task(rig.service.hold("c1"))
+    first = asyncio.create_task(rig.service.calls.hold("c1"))
     await settle(rig.pbx)
     with pytest.raises(CallActionError, match="in progress"):
-        await rig.service.hold("c1")
+        await rig.service.calls.hold("c1")
     with pytest.raises(CallActionError, match="in progress"):
-        await rig.service.transfer("c1", "queue", "loans")
+        await rig.service.calls.transfer("c1", "queue", "loans")
     rig.pbx.gate.set()
     await first
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
-    await rig.service.unhold("c1")  # free again once the first is done
+    await rig.service.calls.unhold("c1")  # free again once the first is done

@@ -4,109 +4,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from acd.agent_state import AgentState
-from acd.asterisk import (
-    AmiAcdPbx,
+from acd.clock import Clock
+from acd.pbx_events import (
     ChannelGone,
     ConnectingCall,
     EventsLost,
     HoldEntered,
     OfferAnswered,
     OfferNotAnswered,
-    PbxError,
-    PbxEvent,
     PbxSnapshot,
     SavedAgent,
     device_key,
     parse_skills,
     translate,
 )
-from acd.clock import Clock
-from acd.model import AcdConfig, Agent, Queue
 from acd.service import RESYNC_BUSY, AcdRequestRejected, AcdService
 from cti.ami.messages import Event
 from cti.ami.subscriptions import EventHub
-
-
-@dataclass
-class FakePbx:
-    queue: asyncio.Queue[PbxEvent | None] = field(default_factory=asyncio.Queue)
-    connects: list[tuple[str, str]] = field(default_factory=list)
-    saved: dict[str, SavedAgent] = field(default_factory=dict)
-    snapshot_value: PbxSnapshot = field(default_factory=PbxSnapshot)
-    fail_connect: bool = False
-    alive: set[str] = field(default_factory=set)
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    answered_at: dict[str, float] = field(default_factory=dict)
-
-    async def events(self) -> AsyncIterator[PbxEvent]:
-        while (event := await self.queue.get()) is not None:
-            yield event
-
-    async def connect(
-        self, call_id: str, device: str, ring_timeout_s: float, agent_id: str, decision_id: int
-    ) -> None:
-        self.connects.append((call_id, agent_id))
-        self.connected.set()
-        if self.fail_connect:
-            raise PbxError("Channel does not exist")
-
-    async def overflow(self, call_id: str, kind: str, target: str) -> None:
-        pass
-
-    async def mark_answered(self, call_id: str, epoch: float) -> None:
-        self.answered_at[call_id] = epoch
-
-    async def channel_exists(self, call_id: str) -> bool:
-        return call_id in self.alive
-
-    async def save_agent(self, agent_id: str, saved: SavedAgent | None) -> None:
-        if saved is None:
-            self.saved.pop(agent_id, None)
-        else:
-            self.saved[agent_id] = saved
-
-    async def snapshot(self) -> PbxSnapshot:
-        return self.snapshot_value
-
-    def close(self) -> None:
-        self.queue.put_nowait(None)
-
-
-CONFIG = AcdConfig(
-    queues=(Queue(id="cards", skills={"credit_card": 3}, ring_timeout_s=5),),
-    agents=(
-        Agent(
-            id="a1", device="Local/agent1@test-agents/n", skills={"credit_card": 5}, wrap_up_s=0.05
-        ),
-        Agent(
-            id="a2",
-            device="Local/agent2@test-agents/n",
-            skills={"credit_card": 5},
-            no_answer_limit=1,
-        ),
-    ),
-)
-
-
-def held(call_id: str, epoch: float | None = None, priority: int = 0) -> HoldEntered:
-    return HoldEntered(call_id, f"Local/{call_id};2", "cards", priority, None, {}, epoch)
-
-
-async def settle(pbx: FakePbx) -> None:
-    # Let the consumer take every queued event and the Redirect tasks run (no IO involved).
-    for _ in range(10 + 5 * pbx.queue.qsize()):
-        await asyncio.sleep(0)
+from hotline.acd.ami_feed import AmiPbxFeed
+from tests.fakes.acd import CONFIG, FakePbx, ManualTime, held, settle
 
 
 @pytest.fixture
-async def rig() -> AsyncIterator[tuple[AcdService, FakePbx]]:
+def time() -> ManualTime:
+    return ManualTime()
+
+
+@pytest.fixture
+async def rig(time: ManualTime) -> AsyncIterator[tuple[AcdService, FakePbx]]:
     pbx = FakePbx()
-    service = AcdService(CONFIG, pbx)
+    service = AcdService(CONFIG, pbx, clock=time.clock, scheduler=time)
     await service.start()
     yield service, pbx
     await service.stop()
@@ -123,23 +54,30 @@ async def test_a_held_call_is_redirected_to_a_logged_in_agent(
     assert service.agent("a1").state is AgentState.RESERVED
 
 
-async def test_answer_hangup_wrap_up_then_next_call(rig: tuple[AcdService, FakePbx]) -> None:
+async def test_answer_hangup_wrap_up_then_next_call(
+    rig: tuple[AcdService, FakePbx], time: ManualTime
+) -> None:
     service, pbx = rig
     await service.login("a1")
     for event in (held("c1"), held("c2"), OfferAnswered("c1"), ChannelGone("c1")):
         pbx.queue.put_nowait(event)
     await settle(pbx)
     assert service.agent("a1").state is AgentState.WRAP_UP
-    await asyncio.sleep(0.1)  # the wrap-up timer (50 ms) frees the agent: next offer
+    time.advance(0.04)
+    await settle(pbx)
+    assert service.agent("a1").state is AgentState.WRAP_UP  # not before its 50 ms
+    time.advance(0.02)  # the wrap-up timer frees the agent: next offer
+    await settle(pbx)
     assert pbx.connects == [("c1", "a1"), ("c2", "a1")]
     assert service.engine.accuracy.count() == 1
 
 
 async def test_no_answer_pauses_and_the_call_goes_to_another_agent(
-    rig: tuple[AcdService, FakePbx],
+    rig: tuple[AcdService, FakePbx], time: ManualTime
 ) -> None:
     service, pbx = rig
     await service.login("a2")  # idle longest
+    time.advance(1)
     await service.login("a1")
     pbx.queue.put_nowait(held("c1"))
     await settle(pbx)
@@ -233,6 +171,9 @@ def test_translate_reads_the_dialplan_s_events() -> None:
     )
     answered = _event("DialEnd", Uniqueid="1.2", Context="hotline-acd-connect", DialStatus="ANSWER")
     assert translate(answered) == OfferAnswered("1.2")
+    with_agent = _event("DialEnd", Uniqueid="1.2", Context="hotline-acd-connect",
+                        DialStatus="ANSWER", DestUniqueid="1.3")  # fmt: skip
+    assert translate(with_agent) == OfferAnswered("1.2", "1.3")
     elsewhere = _event("DialEnd", Uniqueid="1.2", Context="other", DialStatus="ANSWER")
     assert translate(elsewhere) is None
     assert translate(_event("Hangup", Uniqueid="9.9")) == ChannelGone("9.9")
@@ -261,13 +202,13 @@ async def test_lost_ami_events_trigger_a_rebuild_from_asterisk(
     await asyncio.wait_for(rebuilt.wait(), 1)
 
 
-async def test_the_ami_adapter_reports_dropped_events() -> None:
+async def test_the_ami_feed_reports_dropped_events() -> None:
     hub = EventHub()
 
     class Ami:
         subscribe = hub.subscribe
 
-    adapter = AmiAcdPbx(Ami(), queue_size=2)  # type: ignore[arg-type]
+    adapter = AmiPbxFeed(Ami(), queue_size=2)  # type: ignore[arg-type]
     for n in range(4):  # two more than the subscription holds: the two oldest are lost
         hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
     hub.close()

@@ -13,7 +13,7 @@ import pytest
 
 from acd.model import Skill
 from acd.service import AcdService
-from cti.events import DomainEvent, EventKind
+from cti.events import AgentSkillsChanged, DomainEvent
 from cti.settings import DatabaseSettings, load_settings
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
@@ -21,7 +21,7 @@ from hotline.api.ports import ApiServices
 from hotline.storage import Database
 from hotline.storage.agents import AgentStore
 from hotline.storage.migrate import upgrade_async
-from tests.unit.test_acd_service import CONFIG, FakePbx
+from tests.fakes.acd import CONFIG, FakePbx
 
 TOKENS = {role: f"{role}-token-0123456789abcdef" for role in ("admin", "supervisor", "wallboard")}
 AGENT_TOKEN = "agent-token-0123456789abcdef"
@@ -81,13 +81,10 @@ async def test_admin_sets_skills_stored_applied_and_published(rig: Rig) -> None:
     assert rig.acd.engine.agent_config["a1"].skills == {"credit_card": 7, "lost_card": 2}
     assert rig.acd.config.agents[0].skills == {"credit_card": 7, "lost_card": 2}
     (event,) = rig.published
-    assert event.kind is EventKind.AGENT_SKILLS_CHANGED and event.agent_id == "a1"
-    assert dict(event.data) == {
-        "skills": "credit_card:7,lost_card:2",
-        "previous": "credit_card:5",
-        "applies": "next_login",
-        "by": "admin-1",
-    }
+    assert event == AgentSkillsChanged(
+        agent_id="a1", skills={"credit_card": 7, "lost_card": 2}, previous={"credit_card": 5},
+        applies="next_login", by="admin-1", ts=event.ts, mono=event.mono,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
