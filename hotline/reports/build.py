@@ -1,6 +1,7 @@
 """Queue and agent reports: SQL slot sums (``queries``) rolled up into local periods
 (``buckets``) and turned into figures (``staffing.kpi``). Rows are plain dicts, ready for JSON
-and CSV; every row names the service-level formula it was computed with.
+and CSV; every row names the service-level formula it was computed with, and a queue row the
+abandon-rate definition (``staffing.kpi.ABANDON_RATE_DEFINITION``).
 """
 
 from __future__ import annotations
@@ -175,6 +176,8 @@ def _queue_row(
         "talk_s": round(talk_s, 4),
         "hold_s": round(hold_s, 4),
         "wrap_up_s": round(wrap_up_s, 4),
+        # Last, after the columns reports have always had: CSV readers by position still work.
+        "abandon_rate_definition": kpi.ABANDON_RATE_DEFINITION,
     }
 
 
@@ -341,7 +344,8 @@ async def queue_report(db: Database, req: ReportRequest) -> dict[str, Any]:
         sums = await queue_slots(
             conn, req.start, req.end, req.threshold_s, req.short_abandon_s, list(req.only)
         )
-    return {**_header("queues", req), "rows": queue_rows(req, sums)}
+    header = _header("queues", req) | {"abandon_rate_definition": kpi.ABANDON_RATE_DEFINITION}
+    return {**header, "rows": queue_rows(req, sums)}
 
 
 async def agent_report(
