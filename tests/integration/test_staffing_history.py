@@ -79,8 +79,12 @@ async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> N
     app.dependency_overrides[current_principal] = lambda: Principal("sup", "supervisor", None)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        params = {"queue": "cards", "date": START.isoformat(), "history_weeks": 4,
-                  "interval_min": 60}  # fmt: skip
+        params: dict[str, str | int] = {
+            "queue": "cards",
+            "date": START.isoformat(),
+            "history_weeks": 4,
+            "interval_min": 60,
+        }
         response = await client.get("/api/v1/staffing/plan", params=params)
         assert response.status_code == 200, response.text
         plan = response.json()
