@@ -1,2 +1,2 @@
-"""Fakes shared by tests: each implements the Protocol (port) it stands for, so a fake that
-misses a method fails the type check, not a test run."""
+"""Test doubles shared by several test modules, type-checked against the Protocols they
+implement (mypy runs on tests/ too)."""
