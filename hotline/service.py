@@ -45,6 +45,8 @@ from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import warm_up as live_warm_up
 from hotline.pbx_info import AmiPbxInfo
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
+from hotline.staffing.api import create_staffing_router
+from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
 from hotline.storage.agents import AgentStore
 from hotline.storage.event_log import EventLogWriter
@@ -53,7 +55,6 @@ from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
 from recordings.build import RecordingParts, build_recordings
-from staffing.api import create_staffing_router
 
 log = logging.getLogger("hotline.service")
 
@@ -161,7 +162,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     app = create_app(settings, services)
     if ivr is not None:
         app.include_router(config_status_router(ivr.store))
-    app.include_router(create_staffing_router(database, settings))
+    app.include_router(create_staffing_router(staffing_planner(database, settings), settings.live))
     if recordings is not None:
         install_recordings(
             app, RecordingsApi(recordings.service, recordings.store, recordings.forms)

@@ -1,8 +1,10 @@
-"""Forecast and staffing plan for one queue from the stored history (async orchestration).
+"""Forecast and staffing plan for one queue from its call history (async orchestration over
+``staffing.ports``; the pure model is ``staffing.forecast`` and ``staffing.plan``).
 
-Shared by ``hotline forecast``, ``hotline staffing plan`` and the staffing API. Settings are
-passed in: the time zone and service-level defaults come from ``settings.live``, the hotline
-calendar from ``settings.config_dir / "hotlines.yaml"`` (no calendar file: no special days).
+Shared by ``hotline forecast``, ``hotline staffing plan`` and the staffing API, which build a
+``StaffingPlanner`` over the installation's database and hotline calendar
+(``hotline.staffing.service``). Days are local days in ``zone``; the history is the
+``history_weeks`` weeks before the first forecast day.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cti.settings import Settings
-from hotline.storage.db import Database
-from staffing.forecast import DayKind, Forecast, build_forecast, count_history
-from staffing.history import load_arrivals, load_calendar, load_handle_time, special_days
+from staffing.forecast import Forecast, build_forecast, count_history
 from staffing.plan import PlanRow, Target, staffing_plan
+from staffing.ports import CallHistory, HolidayCalendar
+
+DEFAULT_AHT_S = 180.0  # when neither the caller nor the history gives a handle time
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,41 +39,39 @@ class ForecastRequest:
         if not 0 <= self.backtest_weeks < self.history_weeks:
             raise ValueError("backtest_weeks must be below history_weeks")
 
-
-def calendar_days(settings: Settings, queue: str) -> dict[date, DayKind]:
-    path = settings.config_dir / "hotlines.yaml"
-    if not path.exists():
-        return {}
-    return special_days(load_calendar(path), queue)
+    @property
+    def history_start(self) -> date:
+        """The first day of the history (it ends the day before ``start``)."""
+        return self.start - timedelta(weeks=self.history_weeks)
 
 
-async def queue_forecast(db: Database, settings: Settings, req: ForecastRequest) -> Forecast:
-    zone = ZoneInfo(settings.live.timezone)
-    first = req.start - timedelta(weeks=req.history_weeks)
-    last = req.start - timedelta(days=1)
-    since = datetime.combine(first, time(0), tzinfo=zone)
-    until = datetime.combine(req.start, time(0), tzinfo=zone)
-    arrivals = await load_arrivals(db, req.queue, since, until)
-    history = count_history(arrivals, zone, req.interval_min, first, last)
-    special = calendar_days(settings, req.queue)
-    return build_forecast(
-        req.queue, history, zone, req.start, req.days, special, req.backtest_weeks
-    )
+@dataclass(frozen=True, slots=True)
+class StaffingPlanner:
+    history: CallHistory
+    calendar: HolidayCalendar
+    zone: ZoneInfo
 
+    def _history_span(self, req: ForecastRequest) -> tuple[datetime, datetime]:
+        """The history's first and the forecast's first local midnight."""
+        since = datetime.combine(req.history_start, time(0), tzinfo=self.zone)
+        return since, datetime.combine(req.start, time(0), tzinfo=self.zone)
 
-async def queue_plan(
-    db: Database,
-    settings: Settings,
-    req: ForecastRequest,
-    target: Target,
-    aht_s: float | None = None,
-) -> tuple[Forecast, float, list[PlanRow]]:
-    """The forecast, the handle time used (given, else the history's mean, else 180 s)."""
-    forecast = await queue_forecast(db, settings, req)
-    if aht_s is None:
-        zone = ZoneInfo(settings.live.timezone)
-        since = datetime.combine(req.start - timedelta(weeks=req.history_weeks), time(0), zone)
-        until = datetime.combine(req.start, time(0), tzinfo=zone)
-        aht_s = await load_handle_time(db, req.queue, since, until) or 180.0
-    rows = staffing_plan(req.queue, forecast.intervals, req.interval_min, aht_s, target)
-    return forecast, aht_s, rows
+    async def forecast(self, req: ForecastRequest) -> Forecast:
+        arrivals = await self.history.arrivals(req.queue, *self._history_span(req))
+        last = req.start - timedelta(days=1)
+        history = count_history(arrivals, self.zone, req.interval_min, req.history_start, last)
+        special = self.calendar.special_days(req.queue)
+        return build_forecast(
+            req.queue, history, self.zone, req.start, req.days, special, req.backtest_weeks
+        )
+
+    async def plan(
+        self, req: ForecastRequest, target: Target, aht_s: float | None = None
+    ) -> tuple[Forecast, float, list[PlanRow]]:
+        """The forecast, the handle time used (given, else the history's mean, else 180 s)."""
+        forecast = await self.forecast(req)
+        if aht_s is None:
+            mean = await self.history.mean_handle_time(req.queue, *self._history_span(req))
+            aht_s = mean or DEFAULT_AHT_S
+        rows = staffing_plan(req.queue, forecast.intervals, req.interval_min, aht_s, target)
+        return forecast, aht_s, rows

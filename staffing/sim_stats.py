@@ -3,10 +3,11 @@
 Definitions (T = the queue's ``service_level.within_s``; only calls that arrived within the
 measured window ``[warm-up, duration)`` count; short abandons are *not* set apart):
 - offered: calls that arrived in the queue (figures stay with that queue after an overflow);
-- service level: the scenario's ``sl_formula``, one of the live formulas
-  (``hotline.live.formulas``), named in every result; all three are reported too, and
+- service level: the scenario's ``sl_formula``, one of the formulas of live statistics and
+  reports (``staffing.kpi``), named in every result; all three are reported too, and
   ``answered_within_t_over_offered`` (answered within T ÷ offered: Erlang A's definition,
   where an abandon counts against the queue);
+- abandon rate: ``staffing.kpi.ABANDON_RATE_DEFINITION``, abandoned ÷ offered;
 - ASA: mean wait of answered calls, arrival → agent answers (ring time included);
 - occupancy: agent time on calls (offer → end of wrap-up, ring included) ÷ logged-in time,
   both clipped to the window. Per queue, the numerator is the time on that queue's calls and
@@ -23,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from hotline.live.formulas import FORMULAS, SlCounts
+from staffing.kpi import FORMULAS, SlCounts, abandon_rate, asa, occupancy, ratio
 
 
 class CallOutcome(StrEnum):
@@ -161,10 +162,6 @@ class Tally:
         )
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator > 0 else None
-
-
 def _queue_result(
     queue_id: str, threshold: float, formula: str, s: _QueueSums, still_waiting: int
 ) -> QueueResult:
@@ -178,7 +175,7 @@ def _queue_result(
         overflowed_within_t=s.overflowed_within,
     )
     levels = {name: rule(counts) for name, rule in FORMULAS.items()}
-    levels["answered_within_t_over_offered"] = _ratio(s.answered_within, offered)
+    levels["answered_within_t_over_offered"] = ratio(s.answered_within, offered)
     return QueueResult(
         queue_id=queue_id,
         offered=offered,
@@ -190,13 +187,13 @@ def _queue_result(
         sl_formula=formula,
         service_level=levels[formula],
         service_levels=levels,
-        abandon_rate=_ratio(s.abandoned, offered),
-        asa_s=_ratio(s.wait_answered, s.answered),
-        occupancy=_ratio(s.work_s, s.staffed_s),
-        ewt_mae_s=_ratio(s.ewt_abs, s.ewt_scored),
-        ewt_bias_s=_ratio(s.ewt_signed, s.ewt_scored),
+        abandon_rate=abandon_rate(s.abandoned, offered),
+        asa_s=asa(s.wait_answered, s.answered),
+        occupancy=occupancy(s.work_s, s.staffed_s, 0.0),  # agents never pause in a scenario
+        ewt_mae_s=ratio(s.ewt_abs, s.ewt_scored),
+        ewt_bias_s=ratio(s.ewt_signed, s.ewt_scored),
         ewt_scored=s.ewt_scored,
-        asterisk_ewt_mae_s=_ratio(s.asterisk_abs, s.asterisk_scored),
+        asterisk_ewt_mae_s=ratio(s.asterisk_abs, s.asterisk_scored),
     )
 
 

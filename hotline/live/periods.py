@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hotline.live.formulas import SlCounts
+from staffing.kpi import SlCounts
 
 
 def interval_bounds(ts: datetime, zone: ZoneInfo, minutes: int) -> tuple[datetime, datetime]:

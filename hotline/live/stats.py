@@ -38,7 +38,6 @@ from zoneinfo import ZoneInfo
 
 from cti.events import DomainEvent, EventKind, Scalar
 from cti.settings import LiveSettings
-from hotline.live.formulas import service_level
 from hotline.live.model import (
     AgentCounts,
     AgentView,
@@ -51,6 +50,7 @@ from hotline.live.model import (
 from hotline.live.periods import Counters, day_bounds, interval_bounds
 from hotline.live.staffing_now import RecentWindow, staffing_now
 from ivr.digits import mask
+from staffing.kpi import service_level
 
 K = EventKind
 BUSY = frozenset({"on_call", "wrap_up"})

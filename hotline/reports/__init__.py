@@ -1,6 +1,7 @@
 """Historical reports over the call records: queues and agents by interval, day, week, month.
 
-Layers: ``formulas`` (pure, shared with live statistics), ``buckets`` (pure time bucketing),
-``queries`` (SQL aggregation per dialect), ``build`` (the report from both), ``csv_out``;
-adapters ``cli`` (``hotline report …``) and ``hotline.api.reports`` (JSON/CSV over HTTP).
+Layers: figures from ``staffing.kpi`` (pure, shared with live statistics and the simulator),
+``buckets`` (pure time bucketing), ``queries`` (SQL aggregation per dialect), ``build`` (the
+report from both), ``csv_out``; adapters ``cli`` (``hotline report …``) and
+``hotline.api.reports`` (JSON/CSV over HTTP).
 """

@@ -1,6 +1,7 @@
 """Queue and agent reports: SQL slot sums (``queries``) rolled up into local periods
-(``buckets``) and turned into figures (``formulas``). Rows are plain dicts, ready for JSON
-and CSV; every row names the service-level formula it was computed with.
+(``buckets``) and turned into figures (``staffing.kpi``). Rows are plain dicts, ready for JSON
+and CSV; every row names the service-level formula it was computed with, and a queue row the
+abandon-rate definition (``staffing.kpi.ABANDON_RATE_DEFINITION``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cti.settings import LiveSettings
-from hotline.reports import formulas
 from hotline.reports.buckets import Period, SlotPeriods
 from hotline.reports.queries import (
     LONGEST,
@@ -30,6 +30,7 @@ from hotline.reports.queries import (
 )
 from hotline.storage.db import Database
 from hotline.storage.record_ops import SLOT_S
+from staffing import kpi
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,8 @@ class ReportRequest:
         # In UTC: bounds in the centre's zone would compare by wall-clock time (wrong at DST).
         if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise ValueError("report 'to' must be after 'from'")
-        if self.formula not in formulas.FORMULAS:
-            names = ", ".join(formulas.FORMULA_NAMES)
+        if self.formula not in kpi.FORMULAS:
+            names = ", ".join(kpi.FORMULA_NAMES)
             raise ValueError(f"unknown service-level formula {self.formula!r} (one of {names})")
 
 
@@ -125,7 +126,7 @@ def _add_queue(total: list[Any], figures: list[Any]) -> None:
 
 
 def queue_rows(req: ReportRequest, sums: dict[tuple[int, str], QueueSums]) -> list[dict[str, Any]]:
-    sl = formulas.FORMULAS[req.formula]
+    sl = kpi.FORMULAS[req.formula]
     name = req.formula
     isoformat: dict[datetime, str] = {}
     rows = []
@@ -138,7 +139,7 @@ def queue_rows(req: ReportRequest, sums: dict[tuple[int, str], QueueSums]) -> li
 
 
 def _queue_row(
-    sl: Callable[[formulas.SlCounts], float | None],
+    sl: Callable[[kpi.SlCounts], float | None],
     formula: str,
     start: str,
     queue: str,
@@ -150,13 +151,13 @@ def _queue_row(
      wrap_up_s) = t  # fmt: skip
     queued = offered - short_abandoned if offered > short_abandoned else 0
     level = sl(
-        formulas.SlCounts(
+        kpi.SlCounts(
             queued, answered, answered_within_t, abandoned, abandoned_within_t, overflowed_within_t
         )
     )
-    abandon_rate = formulas.abandon_rate(abandoned, queued)
-    asa = formulas.asa(answered_wait_s, answered)
-    aht = formulas.aht(talk_s, hold_s, wrap_up_s, handled)
+    abandon_rate = kpi.abandon_rate(abandoned, queued)
+    asa = kpi.asa(answered_wait_s, answered)
+    aht = kpi.aht(talk_s, hold_s, wrap_up_s, handled)
     return {
         "interval_start": start,
         "queue": queue,
@@ -175,6 +176,8 @@ def _queue_row(
         "talk_s": round(talk_s, 4),
         "hold_s": round(hold_s, 4),
         "wrap_up_s": round(wrap_up_s, 4),
+        # Last, after the columns reports have always had: CSV readers by position still work.
+        "abandon_rate_definition": kpi.ABANDON_RATE_DEFINITION,
     }
 
 
@@ -230,7 +233,7 @@ def _agent_rows(
     (period index, agent) keys with login or pause time, sorted.
 
     The loop runs once per row (~700,000 for 1,000 agents over a month by 15 minutes), so the
-    figures are computed inline, as ``_round(formulas.…)`` would: the sums are floats (SQL
+    figures are computed inline, as ``_round(kpi.…)`` would: the sums are floats (SQL
     ``coalesce(sum(…), 0.0)``), rounded by ``float.__round__`` (``round`` without its dispatch),
     and whole seconds (no hold, a fixed wrap-up) need no rounding."""
     round_ = float.__round__
@@ -302,7 +305,7 @@ def _add_time(row: dict[str, Any], handle: float, login_s: float, pauses: dict[s
     row["login_s"] = _round(login_s)
     row["pause_s"] = _round(pause_s)
     row["pause_by_reason"] = {k: _round(v) for k, v in sorted(pauses.items())}
-    row["occupancy"] = _round(formulas.occupancy(handle, login_s, pause_s))
+    row["occupancy"] = _round(kpi.occupancy(handle, login_s, pause_s))
 
 
 def _round(value: float | None) -> float | None:
@@ -341,7 +344,8 @@ async def queue_report(db: Database, req: ReportRequest) -> dict[str, Any]:
         sums = await queue_slots(
             conn, req.start, req.end, req.threshold_s, req.short_abandon_s, list(req.only)
         )
-    return {**_header("queues", req), "rows": queue_rows(req, sums)}
+    header = _header("queues", req) | {"abandon_rate_definition": kpi.ABANDON_RATE_DEFINITION}
+    return {**header, "rows": queue_rows(req, sums)}
 
 
 async def agent_report(

@@ -1,4 +1,4 @@
-"""Forecast and plan from a SQLite database's call legs, through the service and the API
+"""Forecast and plan from a SQLite database's call legs, through the planner and the API
 router. The last week's calls overflow from "loans" into "cards": demand in both queues."""
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from fastapi import FastAPI
 
 from cti.settings import DatabaseSettings, Settings
 from hotline.api.auth import Principal, current_principal
+from hotline.staffing.api import create_staffing_router
+from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import CallLeg
 from hotline.storage.record_ops import slot_of
-from staffing.api import create_staffing_router
-from staffing.history import load_arrivals, load_handle_time
+from hotline.storage.staffing_history import SqlCallHistory
 from staffing.plan import Target
-from staffing.service import ForecastRequest, queue_forecast, queue_plan
+from staffing.service import ForecastRequest
 
 START = date(2025, 9, 29)  # a Monday; history: the 4 weeks before
 
@@ -59,13 +60,13 @@ def settings_for(tmp_path: Path) -> Settings:
 
 
 async def test_forecast_and_plan_from_the_calls_table(db: Database, tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    planner = staffing_planner(db, settings_for(tmp_path))
     req = ForecastRequest("cards", START, days=1, history_weeks=4, interval_min=60)
-    forecast = await queue_forecast(db, settings, req)
+    forecast = await planner.forecast(req)
     by_hour = [round(i.calls, 6) for i in forecast.intervals]
     assert by_hour[1:9] == [10.0] * 8 and sum(by_hour) == pytest.approx(80.0)
     assert forecast.backtest is not None and forecast.backtest.wape == pytest.approx(0.0)
-    _, aht, rows = await queue_plan(db, settings, req, Target(20, 0.8))
+    _, aht, rows = await planner.plan(req, Target(20, 0.8))
     assert aht == pytest.approx(180.0)
     assert rows[1].traffic == pytest.approx(0.5) and rows[1].agents >= 1
     assert rows[12].agents == 0
@@ -73,12 +74,17 @@ async def test_forecast_and_plan_from_the_calls_table(db: Database, tmp_path: Pa
 
 async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> None:
     app = FastAPI()
-    app.include_router(create_staffing_router(db, settings_for(tmp_path)))
+    settings = settings_for(tmp_path)
+    app.include_router(create_staffing_router(staffing_planner(db, settings), settings.live))
     app.dependency_overrides[current_principal] = lambda: Principal("sup", "supervisor", None)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        params = {"queue": "cards", "date": START.isoformat(), "history_weeks": 4,
-                  "interval_min": 60}  # fmt: skip
+        params: dict[str, str | int] = {
+            "queue": "cards",
+            "date": START.isoformat(),
+            "history_weeks": 4,
+            "interval_min": 60,
+        }
         response = await client.get("/api/v1/staffing/plan", params=params)
         assert response.status_code == 200, response.text
         plan = response.json()
@@ -95,8 +101,9 @@ async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> N
 async def test_a_call_that_overflowed_is_demand_in_both_queues(db: Database) -> None:
     since = datetime.combine(START - timedelta(days=28), datetime.min.time(), tzinfo=UTC)
     until = datetime.combine(START, datetime.min.time(), tzinfo=UTC)
-    loans = await load_arrivals(db, "loans", since, until)
-    cards = await load_arrivals(db, "cards", since, until)
+    history = SqlCallHistory(db)
+    loans = await history.arrivals("loans", since, until)
+    cards = await history.arrivals("cards", since, until)
     assert (len(loans), len(cards)) == (7 * 8, 28 * 8 * 10)
-    assert await load_handle_time(db, "loans", since, until) is None  # nobody answered there
-    assert await load_handle_time(db, "cards", since, until) == pytest.approx(180.0)
+    assert await history.mean_handle_time("loans", since, until) is None  # nobody answered there
+    assert await history.mean_handle_time("cards", since, until) == pytest.approx(180.0)

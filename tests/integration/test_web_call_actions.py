@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.integration.test_web_pages import Site
+from tests.fakes.browser import Site
 from tests.integration.test_web_recording_mute import agent_page, connect, mute_site
 
 __all__ = ["mute_site"]  # the fixture, shared

@@ -5,19 +5,16 @@ sends, for which call and with whose token, and what it shows."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, Route, async_playwright, expect
+from playwright.async_api import Page, Route, expect
 
 from cti.events import EventKind, make_event
-from hotline.api.app import create_app
-from tests.integration.test_web_pages import ARGS, CHROMIUM, Site
-from tests.live_fakes import AGENT_1001, make_world, serve_app
+from tests.fakes.browser import Site, open_site
+from tests.live_fakes import AGENT_1001, make_world
 
 K = EventKind
 RECORDING = "**/api/v1/calls/*/recording/*"
@@ -25,22 +22,8 @@ RECORDING = "**/api/v1/calls/*/recording/*"
 
 @pytest.fixture
 async def mute_site() -> AsyncIterator[Site]:
-    world = make_world(pause_reasons=["break"], publish_interval_s=0.05)
-    hub_task = asyncio.create_task(world.hub.run(world.bus))
-    try:
-        async with (
-            serve_app(create_app(world.settings, world.services)) as address,
-            async_playwright() as playwright,
-        ):
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                yield Site(world, f"http://{address}", browser)
-            finally:
-                await browser.close()
-    finally:
-        hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hub_task
+    async with open_site(make_world(pause_reasons=["break"], publish_interval_s=0.05)) as site:
+        yield site
 
 
 @dataclass

@@ -4,54 +4,35 @@ is intercepted: its figures are the staffing module's, tested there)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.async_api import Route, async_playwright, expect
+from playwright.async_api import Route, expect
 
-from cti.events import EventKind, make_event
-from hotline.api.app import create_app
-from tests.integration.test_web_pages import ARGS, CHROMIUM, Site
-from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world, serve_app
-
-K = EventKind
+from cti.events import AgentLoggedIn, CallAnswered, CallCompleted, CallQueued
+from tests.fakes.browser import Site, open_site
+from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world
 
 
 @pytest.fixture
 async def staffing_site() -> AsyncIterator[Site]:
-    world = make_world(publish_interval_s=0.05)
-    hub_task = asyncio.create_task(world.hub.run(world.bus))
-    try:
-        async with (
-            serve_app(create_app(world.settings, world.services)) as address,
-            async_playwright() as playwright,
-        ):
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                yield Site(world, f"http://{address}", browser)
-            finally:
-                await browser.close()
-    finally:
-        hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hub_task
+    async with open_site(make_world(publish_interval_s=0.05)) as site:
+        yield site
 
 
 async def test_wallboard_shows_agents_needed_next_vs_logged_in(staffing_site: Site) -> None:
     site = staffing_site
     page = await site.page("/wallboard", WALLBOARD)
     await expect(page.get_by_test_id("needed-cards")).to_have_text("0")
-    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(AgentLoggedIn(agent_id="1001"))
     for call_id in ("c1", "c2", "c3"):
-        site.publish(make_event(K.CALL_QUEUED, call_id=call_id, queue="cards"))
+        site.publish(CallQueued(call_id=call_id, queue="cards"))
     # Calls but no handle time yet: no figure rather than a guess.
     await expect(page.get_by_test_id("needed-cards")).to_have_text("–")
-    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    site.publish(make_event(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
+    site.publish(CallAnswered(call_id="c1", queue="cards", agent_id="1001"))
+    site.publish(CallCompleted(call_id="c1", queue="cards", agent_id="1001", talk_s=120))
     # 3 calls over the 5-minute floor with AHT 120 s: A = 1.2 Erlang; T = 20 s, 80 %:
     # SL(2) = 0.61, SL(3) = 0.90 → 3 needed, against the 1 agent logged in.
     await expect(page.get_by_test_id("needed-cards")).to_have_text("3")

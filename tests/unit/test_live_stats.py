@@ -10,9 +10,9 @@ import pytest
 
 from cti.events import DomainEvent, EventKind, make_event
 from cti.settings import LiveSettings, SlFormulaName
-from hotline.live.formulas import SlCounts, service_level
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
+from staffing.kpi import SlCounts, service_level
 
 K = EventKind
 DAY = datetime(2026, 3, 2, tzinfo=UTC)

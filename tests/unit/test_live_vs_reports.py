@@ -51,9 +51,9 @@ from hotline.live.model import PeriodStats, QueueDefinition
 from hotline.live.stats import LiveStats
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, queue_report
-from hotline.reports.formulas import FORMULA_NAMES
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter
+from staffing.kpi import FORMULA_NAMES
 
 K = EventKind
 DAY = datetime(2026, 3, 2, tzinfo=UTC)

@@ -168,6 +168,8 @@ async def test_queue_report_15_minutes(db: Database, formula: str) -> None:
         "overflowed": 2,
     }
     assert first["abandon_rate"] == 0.25  # 2 abandoned / 8 queued
+    assert report["abandon_rate_definition"] == "abandoned_over_queued"
+    assert first["abandon_rate_definition"] == "abandoned_over_queued"
     assert first["asa_s"] == 20.0  # (10 + 30 + 20) / 3
     assert first["aht_s"] == 140.0  # ((100+20+30) + (200+0+10) + (60+0+0)) / 3 = 420 / 3
     assert first["longest_wait_s"] == 50.0  # F
@@ -243,6 +245,9 @@ async def test_csv_names_the_formula(db: Database) -> None:
     header, row = queues.splitlines()
     assert "service_level_formula" in header.split(",")
     assert ",asterisk_sl2," in row
+    # The abandon rate's definition comes last: the columns before it are as they were.
+    assert header.endswith(",wrap_up_s,abandon_rate_definition")
+    assert row.endswith(",abandoned_over_queued")
 
 
 async def test_cli(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

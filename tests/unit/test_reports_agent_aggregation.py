@@ -25,7 +25,6 @@ import pytest
 from sqlalchemy import insert
 
 from cti.settings import DatabaseSettings
-from hotline.reports import formulas
 from hotline.reports.buckets import PERIODS, Period, SlotPeriods, split
 from hotline.reports.build import ReportRequest, agent_report, agent_rows
 from hotline.reports.queries import SlotRange, Span, _PeriodArrays
@@ -33,6 +32,7 @@ from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import AgentInterval, CallLeg
 from hotline.storage.record_ops import SLOT_S, slot_of
+from staffing import kpi
 
 # Upper and lower case and a non-ASCII letter: Python's order, and the database's, are checked.
 AGENTS = ("1001", "1002", "1010", "B", "a", "b", "é")
@@ -188,8 +188,8 @@ def expected_rows(
         pauses = pause.get(k, {})
         pause_s = sum(pauses.values())
         login_s = login.get(k, 0.0)
-        occupancy = formulas.occupancy(talk + hold + wrap, login_s, pause_s)
-        aht = formulas.aht(talk, hold, wrap, handled)
+        occupancy = kpi.occupancy(talk + hold + wrap, login_s, pause_s)
+        aht = kpi.aht(talk, hold, wrap, handled)
         rows.append(
             {
                 "interval_start": starts[k[0]].isoformat(),

@@ -6,7 +6,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from staffing.cli import staffing_app
+from hotline.staffing.cli import staffing_app
 
 runner = CliRunner()
 

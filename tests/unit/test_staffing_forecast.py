@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.staffing.calendar import load_calendar, special_days
 from staffing.forecast import DayKind, History, build_forecast, count_history, fit
-from staffing.history import load_calendar, special_days
 from staffing.plan import Target, agents_needed_now, plan_csv, staffing_plan
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -57,9 +57,9 @@ def forecast_command(
     json: Json = False,
 ) -> None:
     """Offered calls per interval (weekday × interval profile, trend, holidays) + backtest."""
+    from hotline.staffing.service import staffing_planner
     from hotline.storage import Database, StorageError
     from hotline.storage.cli import settings_or_exit
-    from staffing.service import queue_forecast
 
     settings = settings_or_exit()
     zone = ZoneInfo(settings.live.timezone)
@@ -68,7 +68,7 @@ def forecast_command(
 
     async def run() -> dict[str, object]:
         async with Database(settings.database) as db:
-            return (await queue_forecast(db, settings, req)).as_dict()
+            return (await staffing_planner(db, settings).forecast(req)).as_dict()
 
     try:
         report = asyncio.run(run())
@@ -99,9 +99,9 @@ def plan_command(
     csv: Annotated[bool, typer.Option("--csv", help="CSV rows instead of JSON.")] = False,
 ) -> None:
     """Agents and positions per interval for a day or a week (Erlang C, or A with patience)."""
+    from hotline.staffing.service import staffing_planner
     from hotline.storage import Database, StorageError
     from hotline.storage.cli import settings_or_exit
-    from staffing.service import queue_plan
 
     settings = settings_or_exit()
     zone = ZoneInfo(settings.live.timezone)
@@ -120,7 +120,7 @@ def plan_command(
 
     async def run() -> tuple[float, list[PlanRow]]:
         async with Database(settings.database) as db:
-            _, used_aht, rows = await queue_plan(db, settings, req, target, aht)
+            _, used_aht, rows = await staffing_planner(db, settings).plan(req, target, aht)
             return used_aht, rows
 
     try:

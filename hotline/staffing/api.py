@@ -1,8 +1,8 @@
 """Staffing API: ``GET /api/v1/staffing/forecast``, ``/plan`` (JSON or CSV) and ``/needed-now``.
 
-Supervisors and admins only. ``create_staffing_router(db, settings)`` closes over its
+Supervisors and admins only. ``create_staffing_router(planner, live)`` closes over its
 dependencies (the composition root mounts it: ``app.include_router(...)``); dates are local
-days in ``settings.live.timezone``.
+days in the planner's zone (``live.timezone``), service-level defaults are ``live``'s.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cti.settings import Settings
+from cti.settings import LiveSettings
 from hotline.api.auth import require_roles
-from hotline.storage.db import Database
 from staffing.plan import Target, agents_needed_now, plan_csv
-from staffing.service import ForecastRequest, queue_forecast, queue_plan
+from staffing.service import ForecastRequest, StaffingPlanner
 
 QueueId = Annotated[str, Query(min_length=1, max_length=64)]
 HistoryWeeks = Annotated[int, Query(ge=1, le=104)]
@@ -31,13 +30,12 @@ def _request(queue: str, start: date, days: int, weeks: int, interval: int) -> F
         raise HTTPException(422, str(exc)) from exc
 
 
-def create_staffing_router(db: Database, settings: Settings) -> APIRouter:
+def create_staffing_router(planner: StaffingPlanner, live: LiveSettings) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/staffing",
         tags=["staffing"],
         dependencies=[require_roles("supervisor", "admin")],
     )
-    live = settings.live
 
     @router.get("/forecast")
     async def forecast(
@@ -49,7 +47,7 @@ def create_staffing_router(db: Database, settings: Settings) -> APIRouter:
     ) -> dict[str, Any]:
         req = _request(queue, start, days, history_weeks, interval_min)
         try:
-            return (await queue_forecast(db, settings, req)).as_dict()
+            return (await planner.forecast(req)).as_dict()
         except ValueError as exc:  # e.g. no ordinary day in the history
             raise HTTPException(422, str(exc)) from exc
 
@@ -75,7 +73,7 @@ def create_staffing_router(db: Database, settings: Settings) -> APIRouter:
             patience_s=patience_s,
         )
         try:
-            forecast, used_aht, rows = await queue_plan(db, settings, req, target, aht_s)
+            forecast, used_aht, rows = await planner.plan(req, target, aht_s)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
         if format == "csv":

@@ -14,7 +14,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from staffing.cli_plan import plan_command
+from hotline.staffing.cli_plan import plan_command
 from staffing.erlang import (
     agents_needed,
     erlang_c_metrics,
