@@ -36,12 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acd.asterisk import AmiAcdPbx
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import AcdRequestRejected, AcdService
 from cti.ami.client import AmiClient
 from cti.ami.messages import Event
 from cti.settings import Settings, load_settings
+from hotline.acd.build import ami_acd_pbx
 from hotline.pbx import local_pbx
 
 TALK_S = 1.0
@@ -224,7 +224,7 @@ def acd_config() -> AcdConfig:
 
 async def run_hotline(ami: AmiClient) -> tuple[Run, set[str], AcdService]:
     run = Run()
-    acd = AcdService(acd_config(), AmiAcdPbx(ami, agent_family=f"bench-{secrets.token_hex(3)}"))
+    acd = AcdService(acd_config(), ami_acd_pbx(ami, agent_family=f"bench-{secrets.token_hex(3)}"))
     await acd.start()
     for agent in AGENTS:
         await acd.login(agent)

@@ -16,13 +16,13 @@ import pytest
 
 from acd.agent_state import AgentState
 from acd.announce import announce_handler
-from acd.asterisk import AmiAcdPbx
 from acd.model import AcdConfig, OverflowRule, OverflowTarget, Queue
 from acd.service import AcdService
 from cti.agi.server import AgiServer
 from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
 from cti.settings import AgiSettings
+from hotline.acd.build import ami_acd_pbx
 from tests.integration.acd_helpers import (
     AcdRig,
     CallWatch,
@@ -42,7 +42,7 @@ AGENTS = range(1, 7)
 @dataclass
 class Rig(AcdRig):
     async def service(self, acd_config: AcdConfig) -> AcdService:
-        acd = AcdService(acd_config, AmiAcdPbx(self.ami, agent_family=self.family))
+        acd = AcdService(acd_config, ami_acd_pbx(self.ami, agent_family=self.family))
         await acd.start()
         return acd
 
@@ -219,7 +219,7 @@ async def test_restart_rebuilds_waiting_calls_and_agents(rig: Rig) -> None:
             await first_run.stop()
         # Hotline is down: callers stay on hold in Asterisk. A new process comes up.
         async with AmiClient(rig.pbx.ami_settings) as ami2:
-            second_run = AcdService(acd_config, AmiAcdPbx(ami2, agent_family=rig.family))
+            second_run = AcdService(acd_config, ami_acd_pbx(ami2, agent_family=rig.family))
             await second_run.start()
             try:
                 assert second_run.agent("agent2").state is AgentState.PAUSED

@@ -7,16 +7,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 
 from acd.agent_state import AgentState
-from acd.asterisk import AmiAcdPbx
-from acd.call_actions import CONSULT_PAUSE
 from acd.model import AcdConfig, Queue
 from acd.service import AcdService
+from acd.transfer_rules import CONSULT_PAUSE
 from cti.ami.messages import Event
-from cti.events import DomainEvent, EventKind
+from cti.events import (
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallQueued,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+)
+from hotline.acd.build import ami_acd_pbx
 from tests.integration.acd_helpers import (
     AcdRig,
     CallWatch,
@@ -30,7 +39,7 @@ from tests.integration.conftest import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 
-K = EventKind
+E = TypeVar("E", bound=DomainEvent)
 AGENTS = (1, 2, 3)
 
 
@@ -41,7 +50,7 @@ class Rig(AcdRig):
 
     async def service(self, acd_config: AcdConfig) -> AcdService:
         acd = AcdService(
-            acd_config, AmiAcdPbx(self.ami, agent_family=self.family), publish=self._publish
+            acd_config, ami_acd_pbx(self.ami, agent_family=self.family), publish=self._publish
         )
         await acd.start()
         return acd
@@ -50,8 +59,8 @@ class Rig(AcdRig):
         self.published.append(event)
         self._changed.set()
 
-    def events(self, kind: EventKind, call_id: str) -> list[DomainEvent]:
-        return [e for e in self.published if e.kind is kind and e.call_id == call_id]
+    def events(self, kind: type[E], call_id: str) -> list[E]:
+        return [e for e in self.published if isinstance(e, kind) and e.call_id == call_id]
 
     async def until(self, predicate: Callable[[], bool], within_s: float = 10.0) -> None:
         async with asyncio.timeout(within_s):
@@ -59,12 +68,12 @@ class Rig(AcdRig):
                 self._changed.clear()
                 await self._changed.wait()
 
-    async def wait_event(self, kind: EventKind, call_id: str, count: int = 1) -> DomainEvent:
+    async def wait_event(self, kind: type[E], call_id: str, count: int = 1) -> E:
         try:
             await self.until(lambda: len(self.events(kind, call_id)) >= count, 15.0)
         except TimeoutError:
             raise AssertionError(
-                f"no {kind.value} for {call_id}: {[e.kind.value for e in self.published]}"
+                f"no {kind.kind.value} for {call_id}: {[e.kind.value for e in self.published]}"
             ) from None
         return self.events(kind, call_id)[count - 1]
 
@@ -115,7 +124,7 @@ async def answered_call(
     await place_call(rig.ami, rig.name(caller), queue, stay_s=60)
     await watch.wait_held(rig.name(caller))
     call_id = watch.call_ids[rig.name(caller)]
-    await rig.wait_event(K.CALL_ANSWERED, call_id)
+    await rig.wait_event(CallAnswered, call_id)
     return call_id
 
 
@@ -127,7 +136,7 @@ async def test_hold_music_then_back_together_and_hold_left_out_of_talk_time(rig:
         async with CallWatch(rig.ami) as watch:
             await acd.login("agent1")
             call_id = await answered_call(rig, acd, watch, "h1", queue.id)
-            await acd.hold(call_id)
+            await acd.calls.hold(call_id)
             await rig.channel(
                 lambda c: (
                     in_context(call_id, "hotline-acd-onhold")(c)
@@ -143,7 +152,7 @@ async def test_hold_music_then_back_together_and_hold_left_out_of_talk_time(rig:
             assert not agent.get("BridgeId")  # apart: the agent hears nothing of the caller
             assert acd.agent("agent1").state is AgentState.ON_CALL
             await asyncio.sleep(2)
-            await acd.unhold(call_id)
+            await acd.calls.unhold(call_id)
             # The agent's channel comes back for the caller (it bridges from its side).
             members = await rig.bridged(
                 call_id,
@@ -153,11 +162,11 @@ async def test_hold_music_then_back_together_and_hold_left_out_of_talk_time(rig:
             )
             assert len(members) == 2
             # The agent's talk time runs out: it hangs up, the caller is hung up after it.
-            completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
-            unheld = rig.events(K.CALL_UNHELD, call_id)[0]
-            assert completed.data["by"] == "agent"
-            hold_s = float(unheld.data["hold_s"] or 0)
-            talk_s = float(completed.data["talk_s"] or 0)
+            completed = await rig.wait_event(CallCompleted, call_id)
+            unheld = rig.events(CallUnheld, call_id)[0]
+            assert completed.by == "agent"
+            hold_s = float(unheld.hold_s or 0)
+            talk_s = float(completed.talk_s or 0)
             assert 1.8 <= hold_s <= 4, hold_s
             assert 3 <= talk_s <= 7.5 - hold_s + 0.5, (talk_s, hold_s)
             assert acd.agent("agent1").state in (AgentState.WRAP_UP, AgentState.AVAILABLE)
@@ -173,11 +182,11 @@ async def test_caller_hanging_up_on_hold_frees_the_agent(rig: Rig) -> None:
         async with CallWatch(rig.ami) as watch:
             await acd.login("agent1")
             call_id = await answered_call(rig, acd, watch, "h2", queue.id)
-            await acd.hold(call_id)
+            await acd.calls.hold(call_id)
             await rig.channel(in_context(call_id, "hotline-acd-onhold"))
             await rig.ami.action("Hangup", Channel=call_id)
-            completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
-            assert completed.data["by"] == "caller"
+            completed = await rig.wait_event(CallCompleted, call_id)
+            assert completed.by == "caller"
             await rig.until(lambda: acd.agent("agent1").state is not AgentState.ON_CALL, within_s=5)
             # Nothing of the agent is left waiting in the hold context.
             for _ in range(30):
@@ -212,21 +221,21 @@ async def test_blind_transfer_to_a_queue_then_to_an_agent(rig: Rig) -> None:
                 await acd.login(agent)
             call_id = await answered_call(rig, acd, watch, "t1", first.id)
             assert watch.offered()[-1][1] == "agent1"
-            await acd.transfer(call_id, "queue", second.id)
-            requeued = await rig.wait_event(K.CALL_QUEUED, call_id, count=2)
+            await acd.calls.transfer(call_id, "queue", second.id)
+            requeued = await rig.wait_event(CallQueued, call_id, count=2)
             assert requeued.queue == second.id
-            transferred = rig.events(K.CALL_TRANSFERRED, call_id)[0]
-            assert (transferred.data["target_kind"], transferred.data["target"]) == (
+            transferred = rig.events(CallTransferred, call_id)[0]
+            assert (transferred.target_kind, transferred.target) == (
                 "queue", second.id,
             )  # fmt: skip
-            assert rig.events(K.CALL_COMPLETED, call_id)[0].data["by"] == "transfer"
-            answered = await rig.wait_event(K.CALL_ANSWERED, call_id, count=2)
+            assert rig.events(CallCompleted, call_id)[0].by == "transfer"
+            answered = await rig.wait_event(CallAnswered, call_id, count=2)
             second_agent = answered.agent_id
             assert second_agent in ("agent2", "agent3")
             # Now hand it to the other loans agent by name.
             other = "agent3" if second_agent == "agent2" else "agent2"
-            await acd.transfer(call_id, "agent", other)
-            third = await rig.wait_event(K.CALL_ANSWERED, call_id, count=3)
+            await acd.calls.transfer(call_id, "agent", other)
+            third = await rig.wait_event(CallAnswered, call_id, count=3)
             assert third.agent_id == other
             assert watch.offered()[-1][1] == other
     finally:
@@ -242,7 +251,7 @@ async def test_blind_transfer_to_a_number(rig: Rig) -> None:
         async with CallWatch(rig.ami) as watch:
             await acd.login("agent1")
             call_id = await answered_call(rig, acd, watch, "n1", queue.id)
-            await acd.transfer(call_id, "number", "agent3")
+            await acd.calls.transfer(call_id, "number", "agent3")
             # The caller's own channel now runs agent3's line in hotline-transfer.
             await watch.until(
                 lambda: any(
@@ -251,7 +260,7 @@ async def test_blind_transfer_to_a_number(rig: Rig) -> None:
                     if e.get("UserEvent") == "TestAgentAnswered"
                 )
             )
-            assert rig.events(K.CALL_TRANSFERRED, call_id)[0].data["target_kind"] == "number"
+            assert rig.events(CallTransferred, call_id)[0].target_kind == "number"
             assert acd.agent("agent1").state is not AgentState.ON_CALL
     finally:
         await acd.stop()
@@ -269,7 +278,7 @@ async def test_attended_transfer_to_an_agent_completes(rig: Rig) -> None:
             await acd.login("agent1")
             call_id = await answered_call(rig, acd, watch, "a1", queue.id)
             await acd.login("agent2")
-            await acd.transfer(call_id, "agent", "agent2", attended=True)
+            await acd.calls.transfer(call_id, "agent", "agent2", attended=True)
             assert acd.agent("agent2").pause_reason == CONSULT_PAUSE
             # agent1 talks with agent2 while the caller hears music.
             consult = await rig.channel(
@@ -277,27 +286,27 @@ async def test_attended_transfer_to_an_agent_completes(rig: Rig) -> None:
             )
             assert "agent1@test-agents" in consult["Channel"]
             await rig.channel(in_context(call_id, "hotline-acd-onhold"))
-            await acd.complete_transfer(call_id)
+            await acd.calls.complete_transfer(call_id)
             members = await rig.bridged(
                 call_id, lambda c: "agent2@test-agents" in (c.get("Channel") or "")
             )
             assert [c.get("Context") for c in members if c.get("Uniqueid") == call_id] == [
                 "hotline-acd-transferred"
             ]
-            transferred = rig.events(K.CALL_TRANSFERRED, call_id)[0]
-            assert (transferred.data["target"], transferred.data["attended"]) == ("agent2", True)
+            transferred = rig.events(CallTransferred, call_id)[0]
+            assert (transferred.target, transferred.attended) == ("agent2", True)
             assert acd.agent("agent1").state is not AgentState.ON_CALL
             assert acd.agent("agent2").state is AgentState.ON_CALL  # its call now
             # agent2 keeps the caller until it hangs up (talk 6 s), then takes calls again.
-            await rig.wait_event(K.CALL_ENDED, call_id)
+            await rig.wait_event(CallEnded, call_id)
             await rig.until(lambda: acd.agent("agent2").state is AgentState.AVAILABLE, within_s=15)
             # agent1's by transfer, then agent2's own (its taken-over answer in between).
-            completions = rig.events(K.CALL_COMPLETED, call_id)
-            assert [(e.agent_id, e.data["by"]) for e in completions] == [
+            completions = rig.events(CallCompleted, call_id)
+            assert [(e.agent_id, e.by) for e in completions] == [
                 ("agent1", "transfer"),
                 ("agent2", "agent"),
             ]
-            assert rig.events(K.CALL_ANSWERED, call_id)[-1].data["taken_over"] is True
+            assert rig.events(CallAnswered, call_id)[-1].taken_over is True
     finally:
         await acd.stop()
 
@@ -311,14 +320,14 @@ async def test_attended_transfer_cancelled_goes_back_to_the_caller(rig: Rig) -> 
         async with CallWatch(rig.ami) as watch:
             await acd.login("agent1")
             call_id = await answered_call(rig, acd, watch, "c1", queue.id)
-            await acd.transfer(call_id, "number", "agent3", attended=True)
+            await acd.calls.transfer(call_id, "number", "agent3", attended=True)
             await rig.channel(
                 lambda c: c.get("Context") == "hotline-acd-consult" and bool(c.get("BridgeId"))
             )
-            await acd.cancel_transfer(call_id)
+            await acd.calls.cancel_transfer(call_id)
             await rig.bridged(call_id, lambda c: "agent1@test-agents" in (c.get("Channel") or ""))
-            await rig.wait_event(K.CALL_UNHELD, call_id)
-            assert not rig.events(K.CALL_TRANSFERRED, call_id)
+            await rig.wait_event(CallUnheld, call_id)
+            assert not rig.events(CallTransferred, call_id)
             # The consulted line was dropped.
             for _ in range(30):
                 if not any(
@@ -343,8 +352,8 @@ async def test_a_restart_of_hotline_while_a_caller_is_on_hold(rig: Rig) -> None:
         async with CallWatch(rig.ami) as watch:
             await first.login("agent1")
             call_id = await answered_call(rig, first, watch, "r1", queue.id)
-            answered = rig.events(K.CALL_ANSWERED, call_id)[0].ts
-            await first.hold(call_id)
+            answered = rig.events(CallAnswered, call_id)[0].ts
+            await first.calls.hold(call_id)
             await rig.channel(in_context(call_id, "hotline-acd-onhold"))
             await asyncio.sleep(2)  # on hold before the restart: still part of the call
     finally:
@@ -352,14 +361,14 @@ async def test_a_restart_of_hotline_while_a_caller_is_on_hold(rig: Rig) -> None:
     second = await rig.service(acd_config)
     try:
         assert second.agent("agent1").state is AgentState.ON_CALL
-        await second.unhold(call_id)
+        await second.calls.unhold(call_id)
         await rig.bridged(call_id, lambda c: "agent1@test-agents" in (c.get("Channel") or ""))
-        completed = await rig.wait_event(K.CALL_COMPLETED, call_id)
-        assert completed.data["by"] == "agent"
+        completed = await rig.wait_event(CallCompleted, call_id)
+        assert completed.by == "agent"
         assert second.agent("agent1").state is not AgentState.ON_CALL
         # The answer time came back from the channel: the call's length is whole.
-        unheld = rig.events(K.CALL_UNHELD, call_id)[-1]
-        spoken = float(completed.data["talk_s"] or 0) + float(unheld.data["hold_s"] or 0)
+        unheld = rig.events(CallUnheld, call_id)[-1]
+        spoken = float(completed.talk_s or 0) + float(unheld.hold_s or 0)
         assert spoken == pytest.approx((completed.ts - answered).total_seconds(), abs=0.5)
     finally:
         await second.stop()
