@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from cti.settings import Settings, load_settings
 from hotline.demo import demo_command
 from hotline.logs import configure_logging
+from hotline.recordings.cli import recordings_app
 from hotline.reports.cli import report_app
 from hotline.storage.cli import export_app
 from ivr.cli import call_command, ivr_app, prompts_app
-from recordings.cli import recordings_app
 from staffing.cli import staffing_app
 from staffing.cli_plan import forecast_command
 from staffing.cli_sim import simulate_command
