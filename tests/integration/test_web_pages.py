@@ -1,71 +1,27 @@
-"""The web pages in headless Chromium (the system's /usr/bin/chromium, driven by Playwright),
-against a real HTTP/WebSocket server fed domain events through the bus. The control ports
-are fakes here; the end-to-end with Asterisk comes when the ACD is wired."""
+"""The web pages in headless Chromium (``tests.integration.browser``), against a real
+HTTP/WebSocket server fed domain events through the bus. The control ports are fakes here;
+the end-to-end with Asterisk comes when the ACD is wired."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import expect
 
-from cti.events import DomainEvent, EventKind, make_event
-from hotline.api.app import create_app
-from tests.live_fakes import AGENT_1001, WALLBOARD, World, make_world, serve_app
+from cti.events import EventKind, make_event
+from tests.integration.browser import Site, browser_site
+from tests.live_fakes import AGENT_1001, WALLBOARD, make_world
 
 K = EventKind
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@dataclass
-class Site:
-    world: World
-    base: str
-    browser: Browser
-
-    async def page(self, path: str, token: str | None = None) -> Page:
-        context = await self.browser.new_context(viewport={"width": 1920, "height": 1080})
-        if token is not None:
-            await context.add_init_script(f"localStorage.setItem('hotline.token', '{token}')")
-        page = await context.new_page()
-        await page.goto(f"{self.base}{path}")
-        return page
-
-    def publish(self, event: DomainEvent) -> None:
-        self.world.bus.publish(event)
 
 
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
-    world = make_world(pause_reasons=["break", "lunch"], publish_interval_s=0.05)
-    hub_task = asyncio.create_task(world.hub.run(world.bus))
-    try:
-        async with (
-            serve_app(create_app(world.settings, world.services)) as address,
-            async_playwright() as playwright,
-        ):
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                yield Site(world, f"http://{address}", browser)
-            finally:
-                await browser.close()
-    finally:
-        hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hub_task
+    async with browser_site(
+        make_world(pause_reasons=["break", "lunch"], publish_interval_s=0.05)
+    ) as site:
+        yield site
 
 
 async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:

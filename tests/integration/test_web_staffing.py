@@ -4,41 +4,24 @@ is intercepted: its figures are the staffing module's, tested there)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.async_api import Route, async_playwright, expect
+from playwright.async_api import Route, expect
 
 from cti.events import EventKind, make_event
-from hotline.api.app import create_app
-from tests.integration.test_web_pages import ARGS, CHROMIUM, Site
-from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world, serve_app
+from tests.integration.browser import Site, browser_site
+from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world
 
 K = EventKind
 
 
 @pytest.fixture
 async def staffing_site() -> AsyncIterator[Site]:
-    world = make_world(publish_interval_s=0.05)
-    hub_task = asyncio.create_task(world.hub.run(world.bus))
-    try:
-        async with (
-            serve_app(create_app(world.settings, world.services)) as address,
-            async_playwright() as playwright,
-        ):
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                yield Site(world, f"http://{address}", browser)
-            finally:
-                await browser.close()
-    finally:
-        hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hub_task
+    async with browser_site(make_world(publish_interval_s=0.05)) as site:
+        yield site
 
 
 async def test_wallboard_shows_agents_needed_next_vs_logged_in(staffing_site: Site) -> None:
