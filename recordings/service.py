@@ -130,7 +130,7 @@ class RecordingService:
         async with bus.subscribe(CONSUMES) as events:
             async for event in events:
                 if not isinstance(event, CONSUMED):
-                    continue  # not selected by CONSUMES: never happens
+                    continue  # CONSUMES selects only these: this narrows the type
                 try:
                     await self.handle(event)
                 except Exception:  # one bad call must not stop recording the others
