@@ -44,6 +44,7 @@ from hotline.controls import (
 from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import warm_up as live_warm_up
 from hotline.pbx_info import AmiPbxInfo
+from hotline.recordings.build import RecordingParts, build_recordings
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
 from hotline.staffing.api import create_staffing_router
 from hotline.staffing.service import staffing_planner
@@ -54,7 +55,6 @@ from hotline.storage.event_store import EventStore
 from hotline.storage.migrate import upgrade_async
 from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
-from recordings.build import RecordingParts, build_recordings
 
 log = logging.getLogger("hotline.service")
 
@@ -125,8 +125,9 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
             await acd.resync(client)
 
     ami = AmiClient(settings.ami, on_connect=on_connect)
-    call_control = AmiCallControl(ami)  # the one call-control port, shared by every part
     pbx_info.bind(ami)
+    # The one call-control port over AMI, for every part that acts on calls.
+    call_control = AmiCallControl(ami)
     database = Database(settings.database)
     event_log = EventLogWriter(bus, database, settings.event_log)
     ivr: IvrParts | None = None
@@ -134,7 +135,7 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     services = ApiServices(pbx=pbx_info, database=database)
     recordings: RecordingParts | None = None
     if routes is None:
-        recordings = build_recordings(settings.config_dir, database, ami, bus.publish)
+        recordings = build_recordings(settings.config_dir, database, call_control, bus.publish)
         # The IVR mutes the recording while it collects a card number (PCI).
         ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
         acd = build_acd(settings, ami, call_control, publish=bus.publish)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+
+from recordings.ports import Clock
 
 _CHUNK = 1 << 20
 
@@ -39,19 +40,21 @@ def wav_duration(path: Path) -> float | None:
         return None
 
 
-async def settled_size(path: Path, timeout_s: float, step_s: float = 0.1) -> int | None:
+async def settled_size(
+    path: Path, timeout_s: float, clock: Clock, step_s: float = 0.1
+) -> int | None:
     """Wait until the file exists and its size stops changing (MixMonitor closes it on its own
     thread after the hang-up); None if it never appeared within ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
+    deadline = clock.monotonic() + timeout_s
     last: int | None = None
     while True:
         size = size_or_none(path)
         if size is not None and size == last:
             return size
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             return size
         last = size
-        await asyncio.sleep(step_s)
+        await clock.sleep(step_s)
 
 
 def size_or_none(path: Path) -> int | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from hotline.storage.recording_models import QaScore
+from recordings.ports import RecordingStore
+from recordings.records import AgentAverage, StoredScore
 from recordings.scoring import ScoreError, ScoringForm, score_total
-from recordings.store import AgentAverage, RecordingStore
 
 
 class UnknownRecording(LookupError):
@@ -23,7 +23,7 @@ async def score_recording(
     scorer: str,
     values: Mapping[str, int | float | None],
     at: datetime | None = None,
-) -> QaScore:
+) -> StoredScore:
     form = forms.get(form_id)
     if form is None:
         raise ScoreError(f"unknown form {form_id!r} (known: {', '.join(sorted(forms))})")

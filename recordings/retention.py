@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hotline.storage.recording_models import Recording
 from recordings.files import delete_file
 from recordings.policy import PathOutsideBase, RecordingConfig, resolve_inside, retention_days
-from recordings.store import RecordingStore
+from recordings.ports import RecordingStore
+from recordings.records import StoredRecording
 
 log = logging.getLogger("recordings.retention")
 
@@ -33,7 +33,7 @@ class Expired:
 
 
 def select_expired(
-    config: RecordingConfig, rows: Iterable[Recording], now: datetime
+    config: RecordingConfig, rows: Iterable[StoredRecording], now: datetime
 ) -> list[Expired]:
     chosen = []
     for row in rows:

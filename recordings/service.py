@@ -1,12 +1,16 @@
 """Recording control: MixMonitor on the caller's channel when an agent answers, PCI muting,
 metadata when the call ends.
 
-Consumes (the one place to look): ``call.started`` (caller, hotline, product),
-``call.queued`` (queue), ``call.answered`` (agent: start), ``call.abandoned`` and
-``call.ended`` (finalize or forget). Publishes ``recording.started|muted|unmuted|stopped``.
+Consumes (the one place to look, ``CONSUMED``): ``CallStarted`` (caller, product),
+``CallQueued`` (queue), ``CallAnswered`` (agent: start), ``CallAbandoned`` and ``CallEnded``
+(finalize or forget). Publishes ``RecordingStarted|Muted|Unmuted|Stopped``.
+
+The product comes from ``CallStarted`` (the IVR's hotline), or from the queue's rule in
+``config/recording.yaml``; ``CallQueued`` carries none.
 
 Invariants:
-- One recording per call (the caller's uniqueid is the call id; AMI accepts it as Channel).
+- One recording per call (the caller's uniqueid is the call id; the PBX accepts it as a
+  channel).
 - Every mute and unmute request is audited (a row and a domain event), whether it reached
   Asterisk, was kept as an intent because the recording had not started, or had nothing to do.
 - Mute first, audit second: a database outage must not delay silencing card digits.
@@ -18,17 +22,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol, TypedDict, assert_never
 
-from cti.ami.client import Headers
-from cti.ami.errors import AmiError
-from cti.ami.messages import Response
-from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
+from cti.call_control import CallControlError
+from cti.events import (
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallStarted,
+    DomainBus,
+    DomainEvent,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
+)
 from recordings.files import facts_off_loop, settled_size
 from recordings.policy import (
     RecordingConfig,
@@ -37,32 +51,16 @@ from recordings.policy import (
     relative_path,
     resolve_inside,
 )
-from recordings.store import RecordingStore
+from recordings.ports import Clock, RecordingLog, RecordingPbx, SystemClock
 
 log = logging.getLogger("recordings")
-K = EventKind
-CONSUMES = frozenset(
-    {K.CALL_STARTED, K.CALL_QUEUED, K.CALL_ANSWERED, K.CALL_ABANDONED, K.CALL_ENDED}
-)
-# Calls that never reach call.ended (hung up in the IVR) are forgotten oldest first.
+CONSUMED: Final = (CallStarted, CallQueued, CallAnswered, CallAbandoned, CallEnded)
+Consumed = CallStarted | CallQueued | CallAnswered | CallAbandoned | CallEnded
+CONSUMES = frozenset(cls.kind for cls in CONSUMED)
+# Calls that never reach CallEnded (hung up in the IVR) are forgotten oldest first.
 MAX_TRACKED_CALLS = 50_000
 IVR_ACTOR = "ivr"
 IVR_REASON = "sensitive field collected by the IVR"
-
-
-class AmiPort(Protocol):
-    """What we need of ``cti.ami.client.AmiClient``."""
-
-    async def action(
-        self,
-        name: str,
-        headers: Headers | None = None,
-        /,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - mirrors AmiClient.action
-        check: bool = True,
-        **fields: str | Sequence[str],
-    ) -> Response: ...
 
 
 class HasUniqueid(Protocol):
@@ -98,21 +96,30 @@ class TrackedCall:
     started_at: datetime | None = None
 
 
+class _Envelope(TypedDict):
+    """What every recording event says about its call."""
+
+    call_id: str
+    agent_id: str | None
+    queue: str | None
+    ts: datetime
+
+
 class RecordingService:
     def __init__(
         self,
         config: RecordingConfig,
-        ami: AmiPort,
-        store: RecordingStore,
+        pbx: RecordingPbx,
+        store: RecordingLog,
         publish: Callable[[DomainEvent], None],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
-        self._ami = ami
+        self._pbx = pbx
         self._store = store
         self._publish = publish
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._calls: OrderedDict[str, TrackedCall] = OrderedDict()
         self._finalizing: set[asyncio.Task[None]] = set()
 
@@ -122,32 +129,34 @@ class RecordingService:
         """Consume domain events until cancelled (the composition root runs it as a task)."""
         async with bus.subscribe(CONSUMES) as events:
             async for event in events:
+                if not isinstance(event, CONSUMED):
+                    continue  # CONSUMES selects only these: this narrows the type
                 try:
                     await self.handle(event)
                 except Exception:  # one bad call must not stop recording the others
                     log.exception("recording: %s failed", event.kind.value,
                                   extra={"call_id": event.call_id})  # fmt: skip
 
-    async def handle(self, event: DomainEvent) -> None:
-        if event.call_id is None:
-            return
-        if event.kind is K.CALL_STARTED:
-            call = self._track(event.call_id)
-            call.caller = _text(event.data.get("caller")) or call.caller
-            call.product = _text(event.data.get("product")) or call.product
-        elif event.kind is K.CALL_QUEUED:
-            call = self._track(event.call_id)
-            call.queue = event.queue or call.queue
-            call.product = _text(event.data.get("product")) or call.product
-        elif event.kind is K.CALL_ANSWERED:
-            call = self._track(event.call_id)
-            call.queue = event.queue or call.queue
-            call.agent_id = event.agent_id or _text(event.data.get("agent"))
-            await self._start(call)
-        elif event.kind is K.CALL_ABANDONED:
-            self._forget_unless_recording(event.call_id)
-        elif event.kind is K.CALL_ENDED:
-            self._end(event.call_id)
+    async def handle(self, event: Consumed) -> None:
+        match event:
+            case CallStarted():
+                call = self._track(event.call_id)
+                call.caller = event.caller or call.caller
+                call.product = event.product or call.product
+            case CallQueued():
+                call = self._track(event.call_id)
+                call.queue = event.queue or call.queue
+            case CallAnswered():
+                call = self._track(event.call_id)
+                call.queue = event.queue or call.queue
+                call.agent_id = event.agent_id or None
+                await self._start(call)
+            case CallAbandoned():
+                self._forget_unless_recording(event.call_id)
+            case CallEnded():
+                self._end(event.call_id)
+            case _:
+                assert_never(event)
 
     def _track(self, call_id: str) -> TrackedCall:
         call = self._calls.get(call_id)
@@ -172,22 +181,24 @@ class RecordingService:
         if not decision.record:
             log.info("call not recorded (%s)", decision.why, extra={"call_id": call.call_id})
             return
-        started = self._clock()
+        started = self._clock.now()
         relative = relative_path(
             self.config, call_id=call.call_id, product=decision.product, started=started,
             queue=call.queue, agent=call.agent_id,
         )  # fmt: skip
         file = asterisk_path(self.config, relative)
         try:
-            await self._ami.action("MixMonitor", Channel=call.call_id, File=file)
-        except AmiError as exc:
+            await self._pbx.start_recording(call.call_id, file)
+        except CallControlError as exc:
             log.error("MixMonitor did not start: %s", exc, extra={"call_id": call.call_id})
             return
         call.phase, call.relative, call.started_at = Phase.RECORDING, relative, started
         if call.muted:
             # The IVR asked for silence before the agent answered and has not lifted it.
             await self._apply_and_audit(call, True, "system", "mute intent carried into start")
-        self._emit(K.RECORDING_STARTED, call, path=relative, product=decision.product)
+        self._publish(
+            RecordingStarted(**self._envelope(call), path=relative, product=decision.product)
+        )
         await self._store.add_started(
             call_id=call.call_id, agent_id=call.agent_id, queue=call.queue,
             product=decision.product, caller=call.caller, path=relative, started_at=started,
@@ -214,13 +225,8 @@ class RecordingService:
 
     async def _apply_and_audit(self, call: TrackedCall, muted: bool, actor: str, why: str) -> None:
         try:
-            await self._ami.action(
-                "MixMonitorMute",
-                Channel=call.call_id,
-                Direction="both",
-                State="1" if muted else "0",
-            )
-        except AmiError as exc:
+            await self._pbx.mute_recording(call.call_id, muted)
+        except CallControlError as exc:
             await self._audit(call, muted, actor, f"{why} (failed: {exc})", "failed")
             raise RecordingError(f"could not {'mute' if muted else 'unmute'}: {exc}") from exc
         await self._audit(call, muted, actor, why, "applied")
@@ -231,10 +237,10 @@ class RecordingService:
         action = "mute" if muted else "unmute"
         if outcome != "applied":
             action = f"{action}-{outcome}"
-        kind = K.RECORDING_MUTED if muted else K.RECORDING_UNMUTED
-        self._emit(kind, call, actor=actor, reason=reason, outcome=outcome)
+        event = RecordingMuted if muted else RecordingUnmuted
+        self._publish(event(**self._envelope(call), actor=actor, reason=reason, outcome=outcome))
         try:
-            await self._store.audit(call.call_id, action, actor, reason, self._clock())
+            await self._store.audit(call.call_id, action, actor, reason, self._clock.now())
         except Exception:  # the domain event above still reaches the event log (and its spool)
             log.exception("recording audit row not written", extra={"call_id": call.call_id})
 
@@ -249,14 +255,14 @@ class RecordingService:
         if call is None or call.phase is not Phase.RECORDING:
             return
         call.phase = Phase.ENDED
-        task = asyncio.create_task(self._finalize(call, self._clock()), name=f"rec-{call_id}")
+        task = asyncio.create_task(self._finalize(call, self._clock.now()), name=f"rec-{call_id}")
         self._finalizing.add(task)
         task.add_done_callback(self._finalizing.discard)
 
     async def _finalize(self, call: TrackedCall, ended: datetime) -> None:
         assert call.relative is not None and call.started_at is not None
         path = resolve_inside(self.config.host_dir, call.relative)
-        size = await settled_size(path, self.config.settle_timeout_s)
+        size = await settled_size(path, self.config.settle_timeout_s, self._clock)
         duration: float | None = None
         sha256: str | None = None
         if size is None:
@@ -269,29 +275,20 @@ class RecordingService:
         await self._store.finish(
             call.call_id, ended_at=ended, duration_s=duration, size_bytes=size, sha256=sha256
         )
-        self._emit(K.RECORDING_STOPPED, call, duration_s=duration, size_bytes=size,
-                   sha256=sha256)  # fmt: skip
+        self._publish(
+            RecordingStopped(
+                **self._envelope(call), duration_s=duration, size_bytes=size, sha256=sha256
+            )
+        )
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Wait for pending finalizations (at shutdown, and in tests)."""
         if self._finalizing:
             await asyncio.wait(set(self._finalizing), timeout=timeout_s)
 
-    def _emit(self, kind: EventKind, call: TrackedCall, **data: Scalar) -> None:
-        self._publish(
-            make_event(
-                kind,
-                call_id=call.call_id,
-                agent_id=call.agent_id,
-                queue=call.queue,
-                data=data,
-                ts=self._clock(),
-            )
-        )
+    def _envelope(self, call: TrackedCall) -> _Envelope:
+        return {"call_id": call.call_id, "agent_id": call.agent_id, "queue": call.queue,
+                "ts": self._clock.now()}  # fmt: skip
 
     def host_path(self, relative: str) -> Path:
         return resolve_inside(self.config.host_dir, relative)
-
-
-def _text(value: Scalar) -> str | None:
-    return str(value) if value not in (None, "") else None

@@ -24,12 +24,18 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from hotline.api.auth import Principal, require_roles
-from hotline.storage.recording_models import QaScore, Recording, RecordingAudit
 from recordings.policy import PathOutsideBase
+from recordings.ports import RecordingStore
 from recordings.quality import UnknownRecording, agent_averages, score_recording
+from recordings.records import (
+    AgentAverage,
+    AuditEntry,
+    SearchFilter,
+    StoredRecording,
+    StoredScore,
+)
 from recordings.scoring import ScoreError, ScoringForm
 from recordings.service import RecordingError, RecordingService
-from recordings.store import AgentAverage, RecordingStore, SearchFilter
 
 router = APIRouter(prefix="/api/v1", tags=["recordings"])
 
@@ -76,7 +82,7 @@ class RecordingOut(BaseModel):
     purged_at: datetime | None
 
     @classmethod
-    def of(cls, row: Recording) -> RecordingOut:
+    def of(cls, row: StoredRecording) -> RecordingOut:
         # The path is deliberately left out: clients fetch audio through /audio only.
         return cls(
             call_id=row.call_id, agent_id=row.agent_id, queue=row.queue, product=row.product,
@@ -93,7 +99,7 @@ class AuditOut(BaseModel):
     at: datetime
 
     @classmethod
-    def of(cls, row: RecordingAudit) -> AuditOut:
+    def of(cls, row: AuditEntry) -> AuditOut:
         return cls(action=row.action, actor=row.actor, reason=row.reason, at=row.at)
 
 
@@ -131,7 +137,7 @@ class ScoreOut(BaseModel):
     at: datetime
 
     @classmethod
-    def of(cls, row: QaScore) -> ScoreOut:
+    def of(cls, row: StoredScore) -> ScoreOut:
         return cls(
             id=row.id, call_id=row.call_id, agent_id=row.agent_id, form_id=row.form_id,
             scorer=row.scorer, items=row.items, total=row.total, at=row.at,
@@ -155,7 +161,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-async def _recording(api: RecordingsApi, call_id: str) -> Recording:
+async def _recording(api: RecordingsApi, call_id: str) -> StoredRecording:
     row = await api.store.get(call_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no recording for this call")

@@ -14,28 +14,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from hotline.storage.recording_models import Recording
-from ivr.call import dtmf_script
 from recordings.policy import RecordingConfig
+from recordings.records import StoredRecording
+from tests.integration.audio import soxi_duration
 from tests.integration.conftest import PbxUnderTest
-from tests.integration.test_live_e2e import (
+from tests.integration.engine_rig import (
     CALLER,
     CARD,
     DEVICE,
-    DID,
     QUEUE,
     Running,
     build_prompts_for,
+    call_through_ivr,
     running_engine,
     until_stored,
 )
-from tests.integration.test_recordings_live import soxi_duration
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "recordings_acd"
 RING_S, TALK_S = 1, 3
@@ -59,25 +57,7 @@ async def running(pbx: PbxUnderTest, tmp_path: Path, prompts: Path) -> AsyncIter
                 await ami.action("Setvar", Variable=name, Value="")
 
 
-async def call_through_ivr(running: Running, keys: str) -> str:
-    """As ``test_live_e2e.Rig.call_through_ivr``: returns the IVR leg's uniqueid (the call id)."""
-    caller_leg = f"rec-acd-{uuid.uuid4().hex[:12]}"
-    await running.ami.action(
-        "Originate",
-        Channel=f"Local/{DID}@hotline-entry",
-        CallerID=f'"Recordings ACD" <{CALLER}>',
-        ChannelId=caller_leg,
-        OtherChannelId=f"{caller_leg}-ivr",
-        Context="test-caller",
-        Exten="dtmf",
-        Priority="1",
-        Async="true",
-        Variable=[f"KEYS={dtmf_script(keys, 1.5)}", "DELAY=2", "HOLD=40"],
-    )
-    return f"{caller_leg}-ivr"
-
-
-async def until_finished(running: Running, call_id: str, within_s: float = 15) -> Recording:
+async def until_finished(running: Running, call_id: str, within_s: float = 15) -> StoredRecording:
     """The recording row once the service has hashed the closed file."""
     assert running.engine.recordings is not None
     store = running.engine.recordings.store
@@ -98,7 +78,10 @@ async def test_a_call_answered_through_the_acd_is_recorded(
     config: RecordingConfig = engine.recordings.service.config
     await engine.acd.login("agent1", DEVICE)
 
-    call_id = await call_through_ivr(running, f"1 1 {CARD}#")  # Chinese, lost card, card
+    # Chinese, lost card, card number
+    call_id = await call_through_ivr(
+        running.ami, f"1 1 {CARD}#", leg="rec-acd", name="Recordings ACD"
+    )
     call = await until_stored(tmp_path / "hotline.db", call_id, "answered", 30)
     row = await until_finished(running, call_id)
     path = config.host_dir / row.path

@@ -10,23 +10,33 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import (
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallStarted,
+    DomainEvent,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
+)
 from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
+from hotline.storage.recording_store import SqlRecordingStore
 from recordings.policy import RecordingConfig
 from recordings.service import RecordingService
-from recordings.store import RecordingStore
+from tests.integration.audio import rms, soxi_duration
 from tests.integration.conftest import PbxUnderTest
 
-K = EventKind
 LOUD = 0.02  # the beep loop measures ~0.08-0.11
 SILENT = 0.001
 
@@ -34,20 +44,6 @@ SILENT = 0.001
 @dataclass
 class Caller:
     uniqueid: str
-
-
-def rms(path: Path, start: float, length: float) -> float:
-    done = subprocess.run(
-        ["sox", str(path), "-n", "trim", f"{start:.3f}", f"{length:.3f}", "stat"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    line = next(row for row in done.stderr.splitlines() if row.startswith("RMS     amplitude"))
-    return float(line.split(":")[1])
-
-
-def soxi_duration(path: Path) -> float:
-    done = subprocess.run(["soxi", "-D", str(path)], capture_output=True, text=True, check=True)
-    return float(done.stdout)
 
 
 async def ensure_dialplan(ami: AmiClient, pbx: PbxUnderTest) -> None:
@@ -83,19 +79,17 @@ async def test_recording_with_a_silent_muted_span(pbx: PbxUnderTest, tmp_path: P
     try:
         async with AmiClient(pbx.ami_settings) as ami, Database(db_settings) as db:
             await ensure_dialplan(ami, pbx)
-            store = RecordingStore(db)
-            service = RecordingService(config, ami, store, published.append)
+            store = SqlRecordingStore(db)
+            service = RecordingService(config, AmiCallControl(ami), store, published.append)
             await ami.action(
                 "Originate", Channel="Local/agent1@test-agents/n", Context="test-recording",
                 Exten="tone", Priority="1", Variable=["TALK=30"], ChannelId=call_id,
                 OtherChannelId=f"{call_id}-agent", Async="true",
             )  # fmt: skip
             await wait_up(ami, call_id)
-            await service.handle(make_event(K.CALL_STARTED, call_id, data={"caller": "95555"}))
-            await service.handle(make_event(K.CALL_QUEUED, call_id, queue="cards"))
-            await service.handle(
-                make_event(K.CALL_ANSWERED, call_id, agent_id="agent1", queue="cards")
-            )
+            await service.handle(CallStarted(call_id=call_id, caller="95555"))
+            await service.handle(CallQueued(call_id=call_id, queue="cards"))
+            await service.handle(CallAnswered(call_id=call_id, agent_id="agent1", queue="cards"))
             started = time.monotonic()
             await asyncio.sleep(2.0)
             await service.set_muted(Caller(call_id), True)  # the IVR's port
@@ -106,7 +100,7 @@ async def test_recording_with_a_silent_muted_span(pbx: PbxUnderTest, tmp_path: P
             await asyncio.sleep(2.0)
             await ami.action("Hangup", Channel=call_id)
             total = time.monotonic() - started
-            await service.handle(make_event(K.CALL_ENDED, call_id, queue="cards"))
+            await service.handle(CallEnded(call_id=call_id, queue="cards"))
             await service.drain()
             row = await store.get(call_id)
             trail = [(a.action, a.actor) for a in await store.audit_trail(call_id)]
@@ -123,9 +117,8 @@ async def test_recording_with_a_silent_muted_span(pbx: PbxUnderTest, tmp_path: P
             "agent1", "cards", "credit_card", "95555"
         )  # fmt: skip
         assert trail == [("mute", "ivr"), ("unmute", "ivr")]
-        kinds = [event.kind for event in published]
-        assert kinds == [K.RECORDING_STARTED, K.RECORDING_MUTED, K.RECORDING_UNMUTED,
-                         K.RECORDING_STOPPED]  # fmt: skip
+        kinds = [type(event) for event in published]
+        assert kinds == [RecordingStarted, RecordingMuted, RecordingUnmuted, RecordingStopped]
         # Margins of 0.4 s on each side of the span absorb AMI and audiohook latency.
         assert rms(path, 0.3, muted_at - 0.7) > LOUD
         assert rms(path, muted_at + 0.4, unmuted_at - muted_at - 0.8) < SILENT

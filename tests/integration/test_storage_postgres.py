@@ -6,8 +6,6 @@ server is down these tests fail (not skip): CI must provide PostgreSQL.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -24,47 +22,19 @@ from hotline.storage import (
     DatabaseUnavailableError,
     EventStore,
     StoredEvent,
-    create_engine,
 )
 from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
 from hotline.storage.models import Base
 from tests.unit import test_call_legs as legs_tests
 from tests.unit import test_live_warm_start as warm_start_tests
 
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 SHANGHAI = timezone(timedelta(hours=8))
 
 
 @pytest.fixture
-async def settings() -> AsyncIterator[DatabaseSettings]:
-    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", DEFAULT_URL))
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except DatabaseUnavailableError as exc:
-        unreachable: DatabaseUnavailableError | None = exc
-    else:
-        unreachable = None
-    if unreachable is not None:
-        await engine.dispose()
-        pytest.fail(
-            f"PostgreSQL is needed by this test and is not reachable: {unreachable}\n"
-            f"Start it with: {START_HINT}\n"
-            "or point HOTLINE_TEST_POSTGRES_URL at a server where the role may CREATE DATABASE.",
-            pytrace=False,
-        )
-    try:
-        url = make_url(admin.url).set(database=name)
-        yield DatabaseSettings(url=url.render_as_string(hide_password=False))
-    finally:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await engine.dispose()
+def settings(pg_settings: DatabaseSettings) -> DatabaseSettings:
+    """A scratch database of its own (``pg_settings``, tests/integration/conftest.py)."""
+    return pg_settings
 
 
 @pytest.fixture

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.fakes.browser import Site
-from tests.integration.test_web_recording_mute import agent_page, connect, mute_site
-
-__all__ = ["mute_site"]  # the fixture, shared
+from tests.integration.browser import Site, agent_page, connect
 
 
-async def test_hold_transfer_and_attended_transfer_buttons(mute_site: Site) -> None:
-    site = mute_site
+async def test_hold_transfer_and_attended_transfer_buttons(desk_site: Site) -> None:
+    site = desk_site
     page, _ = await agent_page(site)
     connect(site, "c5")
     await expect(page.get_by_test_id("state")).to_have_text("通话中")

@@ -1,6 +1,6 @@
-"""The web pages in headless Chromium (the system's /usr/bin/chromium, driven by Playwright),
-against a real HTTP/WebSocket server fed domain events through the bus. The control ports
-are fakes here; the end-to-end with Asterisk comes when the ACD is wired."""
+"""The web pages in headless Chromium (``tests.integration.browser``), against a real
+HTTP/WebSocket server fed domain events through the bus. The control ports are fakes here;
+the end-to-end with Asterisk comes when the ACD is wired."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from cti.events import EventKind, make_event
-from tests.fakes.browser import Site, open_site
+from tests.integration.browser import Site, browser_site
 from tests.live_fakes import AGENT_1001, WALLBOARD, make_world
 
 K = EventKind
@@ -18,9 +18,10 @@ K = EventKind
 
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
-    world = make_world(pause_reasons=["break", "lunch"], publish_interval_s=0.05)
-    async with open_site(world) as opened:
-        yield opened
+    async with browser_site(
+        make_world(pause_reasons=["break", "lunch"], publish_interval_s=0.05)
+    ) as site:
+        yield site
 
 
 async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:

@@ -5,72 +5,16 @@ sends, for which call and with whose token, and what it shows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import expect
 
-from cti.events import EventKind, make_event
-from tests.fakes.browser import Site, open_site
-from tests.live_fakes import AGENT_1001, make_world
-
-K = EventKind
-RECORDING = "**/api/v1/calls/*/recording/*"
+from cti.events import AgentStateChanged, CallCompleted
+from tests.integration.browser import Site, agent_page, connect
+from tests.live_fakes import AGENT_1001
 
 
-@pytest.fixture
-async def mute_site() -> AsyncIterator[Site]:
-    async with open_site(make_world(pause_reasons=["break"], publish_interval_s=0.05)) as site:
-        yield site
-
-
-@dataclass
-class RecordingEndpoint:
-    """Stands in for POST /calls/{id}/recording/{mute,unmute}; keeps what the page sent."""
-
-    seen: list[dict[str, Any]] = field(default_factory=list)
-    fail: tuple[int, str] | None = None
-
-    async def handle(self, route: Route) -> None:
-        request = route.request
-        path = request.url.split("/api/v1", 1)[1]
-        self.seen.append(
-            {
-                "method": request.method,
-                "path": path,
-                "authorization": await request.header_value("authorization"),
-                "body": request.post_data_json,
-            }
-        )
-        if self.fail is not None:
-            status, detail = self.fail
-            await route.fulfill(status=status, json={"detail": detail})
-            return
-        call_id = path.split("/")[2]
-        muted = path.endswith("/mute")
-        await route.fulfill(json={"call_id": call_id, "muted": muted, "outcome": "applied"})
-
-
-async def agent_page(site: Site) -> tuple[Page, RecordingEndpoint]:
-    endpoint = RecordingEndpoint()
-    page = await site.page("/agent", AGENT_1001)
-    await page.route(RECORDING, endpoint.handle)
-    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
-    await expect(page.get_by_test_id("state")).to_have_text("空闲")
-    return page, endpoint
-
-
-def connect(site: Site, call_id: str) -> None:
-    site.publish(make_event(K.CALL_STARTED, call_id=call_id, data={"caller": "13800138000"}))
-    site.publish(make_event(K.CALL_QUEUED, call_id=call_id, queue="cards"))
-    site.publish(make_event(K.CALL_OFFERED, call_id=call_id, agent_id="1001"))
-    site.publish(make_event(K.CALL_ANSWERED, call_id=call_id, agent_id="1001"))
-
-
-async def test_pause_and_resume_recording_of_the_current_call(mute_site: Site) -> None:
-    site = mute_site
+async def test_pause_and_resume_recording_of_the_current_call(desk_site: Site) -> None:
+    site = desk_site
     page, endpoint = await agent_page(site)
     toggle = page.get_by_test_id("recording-toggle")
     badge = page.get_by_test_id("recording-paused")
@@ -112,13 +56,13 @@ async def test_pause_and_resume_recording_of_the_current_call(mute_site: Site) -
     # Paused again, then the call ends: the toggle goes away and the next call starts clean.
     await toggle.click()
     await expect(badge).to_be_visible()
-    site.publish(make_event(K.CALL_COMPLETED, call_id="c7", agent_id="1001"))
+    site.publish(CallCompleted(call_id="c7", queue="cards", agent_id="1001"))
     await expect(page.get_by_test_id("disposition")).to_be_visible()
     await expect(toggle).to_be_hidden()
     await expect(badge).to_be_hidden()
     await page.get_by_test_id("disposition").fill("resolved")
     await page.locator("#save-disposition").click()
-    site.publish(make_event(K.AGENT_STATE, agent_id="1001", data={"state": "available"}))
+    site.publish(AgentStateChanged(agent_id="1001", state="available"))
     await expect(page.get_by_test_id("state")).to_have_text("Available")
     connect(site, "c8")
     await expect(toggle).to_be_visible()
@@ -139,9 +83,9 @@ async def test_pause_and_resume_recording_of_the_current_call(mute_site: Site) -
     ],
 )
 async def test_a_refused_pause_is_reported_and_the_badge_stays_off(
-    mute_site: Site, status: int, detail: str, shown: str
+    desk_site: Site, status: int, detail: str, shown: str
 ) -> None:
-    site = mute_site
+    site = desk_site
     page, endpoint = await agent_page(site)
     endpoint.fail = (status, detail)
     connect(site, "c9")

@@ -12,13 +12,13 @@ import pytest
 from playwright.async_api import Route, expect
 
 from cti.events import AgentLoggedIn, CallAnswered, CallCompleted, CallQueued
-from tests.fakes.browser import Site, open_site
+from tests.integration.browser import Site, browser_site
 from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world
 
 
 @pytest.fixture
 async def staffing_site() -> AsyncIterator[Site]:
-    async with open_site(make_world(publish_interval_s=0.05)) as site:
+    async with browser_site(make_world(publish_interval_s=0.05)) as site:
         yield site
 
 

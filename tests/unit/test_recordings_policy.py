@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-from hotline.storage.recording_models import Recording
-from recordings.build import load_recording_config
+from recordings.config_files import load_recording_config
 from recordings.policy import (
     PathOutsideBase,
     RecordingConfig,
@@ -19,6 +17,7 @@ from recordings.policy import (
     resolve_inside,
     retention_days,
 )
+from recordings.records import StoredRecording
 from recordings.retention import select_expired
 from recordings.scoring import ScoreError, load_forms, score_total
 from recordings.yamlconf import ConfigError, load_model
@@ -88,11 +87,11 @@ def test_config_errors_name_file_line_column(tmp_path: Path) -> None:
         load_model(RecordingConfig, path)
 
 
-def row(call_id: str, product: str, age_days: float, **kw: Any) -> Recording:
-    fields = {"call_id": call_id, "product": product, "path": f"{call_id}.wav",
-              "started_at": T0 - timedelta(days=age_days), "legal_hold": False,
-              "purged_at": None, **kw}  # fmt: skip
-    return cast(Recording, SimpleNamespace(**fields))
+def row(call_id: str, product: str, age_days: float, **kw: Any) -> StoredRecording:
+    return StoredRecording(
+        id=0, call_id=call_id, agent_id=None, queue=None, product=product, caller=None,
+        path=f"{call_id}.wav", started_at=T0 - timedelta(days=age_days), **kw,
+    )  # fmt: skip
 
 
 def test_retention_selection() -> None:

@@ -1,11 +1,13 @@
-"""RecordingService over a fake AMI and a real SQLite file: start on answer, PCI mute (applied,
-intent before start, audited every time), finalize with size/sha256/duration, purge; API roles."""
+"""RecordingService over a fake PBX and a real SQLite file: start on answer, PCI mute (applied,
+intent before start, audited every time; a refused one audited as failed), finalize with
+size/sha256/duration, purge; API roles."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import wave
-from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,81 +16,73 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from cti.ami.client import Headers
-from cti.ami.messages import Response
-from cti.events import DomainEvent, EventKind, make_event
+from cti.call_control import CallControlError
+from cti.events import (
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallStarted,
+    DomainBus,
+    DomainEvent,
+    IvrNode,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
+)
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.recordings import RecordingsApi, install
 from hotline.storage import Database
-from hotline.storage.migrate import upgrade_async
+from hotline.storage.recording_store import SqlRecordingStore
 from recordings.policy import RecordingConfig
 from recordings.retention import purge
 from recordings.scoring import load_forms
-from recordings.service import RecordingService
-from recordings.store import RecordingStore
+from recordings.service import RecordingError, RecordingService
+from tests.fakes.recordings import FakeClock, FakeRecordingPbx
 
-K = EventKind
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class FakeAmi:
-    def __init__(self) -> None:
-        self.actions: list[tuple[str, dict[str, str | Sequence[str]]]] = []
-
-    async def action(
-        self,
-        name: str,
-        headers: Headers | None = None,
-        /,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109
-        check: bool = True,
-        **fields: str | Sequence[str],
-    ) -> Response:
-        self.actions.append((name, {**(headers or {}), **fields}))
-        return Response.from_pairs([("Response", "Success")])
+FILE = "/ast/rec/2025-03-01/credit_card/1700.1.wav"
 
 
 @dataclass
 class Rig:
     service: RecordingService
-    store: RecordingStore
-    ami: FakeAmi
+    store: SqlRecordingStore
+    pbx: FakeRecordingPbx
     events: list[DomainEvent]
     host: Path
+    clock: FakeClock
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    from cti.settings import DatabaseSettings
-
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/rec.db")
-    await upgrade_async(settings)
+def rig(db: Database, tmp_path: Path) -> Rig:
     host = tmp_path / "rec"
     config = RecordingConfig.model_validate(
         {"asterisk_dir": "/ast/rec", "host_dir": str(host), "settle_timeout_s": 1,
          "queues": {"cards": {"product": "credit_card"}},
          "products": {"credit_card": {"retention_days": 30}}}
     )  # fmt: skip
-    async with Database(settings) as db:
-        ami, events, store = FakeAmi(), [], RecordingStore(db)
-        service = RecordingService(config, ami, store, events.append, clock=lambda: T0)
-        yield Rig(service, store, ami, events, host)
+    pbx, store, clock = FakeRecordingPbx(), SqlRecordingStore(db), FakeClock(T0)
+    events: list[DomainEvent] = []
+    service = RecordingService(config, pbx, store, events.append, clock=clock)
+    return Rig(service, store, pbx, events, host, clock)
 
 
 def write_wav(path: Path, seconds: float) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as out:
-        out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
         out.writeframes(b"\x10\x00" * int(8000 * seconds))
     return path.read_bytes()
 
 
 async def answer(rig: Rig, call_id: str = "1700.1") -> None:
-    await rig.service.handle(make_event(K.CALL_STARTED, call_id, data={"caller": "13800001111"}))
-    await rig.service.handle(make_event(K.CALL_QUEUED, call_id, queue="cards"))
-    await rig.service.handle(make_event(K.CALL_ANSWERED, call_id, agent_id="a1", queue="cards"))
+    await rig.service.handle(CallStarted(call_id=call_id, caller="13800001111"))
+    await rig.service.handle(CallQueued(call_id=call_id, queue="cards"))
+    await rig.service.handle(CallAnswered(call_id=call_id, agent_id="a1", queue="cards"))
 
 
 @dataclass
@@ -98,14 +92,9 @@ class Caller:
 
 async def test_ivr_mute_before_start_is_an_intent_honoured_at_start(rig: Rig) -> None:
     await rig.service.set_muted(Caller("1700.1"), True)  # inside the sensitive collect
-    assert rig.ami.actions == []
+    assert rig.pbx.calls == []
     await answer(rig)
-    names = [name for name, _ in rig.ami.actions]
-    assert names == ["MixMonitor", "MixMonitorMute"]
-    assert rig.ami.actions[0][1] == {
-        "Channel": "1700.1", "File": "/ast/rec/2025-03-01/credit_card/1700.1.wav"
-    }  # fmt: skip
-    assert rig.ami.actions[1][1] == {"Channel": "1700.1", "Direction": "both", "State": "1"}
+    assert rig.pbx.calls == [("start", "1700.1", FILE), ("mute", "1700.1", True)]
     trail = [(a.action, a.actor) for a in await rig.store.audit_trail("1700.1")]
     assert trail == [("mute-intent", "ivr"), ("mute", "system")]
 
@@ -114,9 +103,15 @@ async def test_ivr_span_closed_before_start_records_unmuted(rig: Rig) -> None:
     await rig.service.set_muted(Caller("1700.1"), True)
     await rig.service.set_muted(Caller("1700.1"), False)
     await answer(rig)
-    assert [name for name, _ in rig.ami.actions] == ["MixMonitor"]
-    kinds = [e.kind for e in rig.events]
-    assert kinds == [K.RECORDING_MUTED, K.RECORDING_UNMUTED, K.RECORDING_STARTED]
+    assert rig.pbx.calls == [("start", "1700.1", FILE)]
+    assert [type(e) for e in rig.events] == [RecordingMuted, RecordingUnmuted, RecordingStarted]
+    intent, _, started = rig.events
+    assert isinstance(intent, RecordingMuted) and isinstance(started, RecordingStarted)
+    assert (intent.actor, intent.outcome, intent.agent_id) == ("ivr", "intent", None)
+    assert (started.call_id, started.agent_id, started.queue, started.ts) == (
+        "1700.1", "a1", "cards", T0
+    )  # fmt: skip
+    assert (started.path, started.product) == ("2025-03-01/credit_card/1700.1.wav", "credit_card")
 
 
 async def test_agent_mute_unmute_and_finalize(rig: Rig) -> None:
@@ -124,7 +119,7 @@ async def test_agent_mute_unmute_and_finalize(rig: Rig) -> None:
     assert await rig.service.mute("1700.1", True, actor="alice", reason="card") == "applied"
     assert await rig.service.mute("1700.1", False, actor="alice", reason="card") == "applied"
     body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 2.5)
-    await rig.service.handle(make_event(K.CALL_ENDED, "1700.1", queue="cards"))
+    await rig.service.handle(CallEnded(call_id="1700.1", queue="cards"))
     await rig.service.drain()
     row = await rig.store.get("1700.1")
     assert row is not None
@@ -133,10 +128,75 @@ async def test_agent_mute_unmute_and_finalize(rig: Rig) -> None:
     )  # fmt: skip
     assert row.size_bytes == len(body) and row.sha256 == hashlib.sha256(body).hexdigest()
     assert row.duration_s == 2.5
-    assert rig.events[-1].kind is K.RECORDING_STOPPED
+    stopped = rig.events[-1]
+    assert isinstance(stopped, RecordingStopped)
+    assert (stopped.duration_s, stopped.size_bytes, stopped.sha256) == (
+        2.5, row.size_bytes, row.sha256
+    )  # fmt: skip
+    assert rig.clock.slept == [0.1]  # one look at the size, which had settled
     assert [a.action for a in await rig.store.audit_trail("1700.1")] == ["mute", "unmute"]
     # after the call: nothing to mute, still audited
     assert await rig.service.mute("1700.1", True, actor="bob", reason="late") == "intent"
+
+
+async def test_a_file_that_never_appears_is_waited_for_on_the_clock_then_noted(rig: Rig) -> None:
+    await answer(rig)
+    rig.clock.wall = T0 + timedelta(seconds=4)
+    await rig.service.handle(CallEnded(call_id="1700.1"))
+    await rig.service.drain()
+    row = await rig.store.get("1700.1")
+    assert row is not None and (row.size_bytes, row.sha256) == (None, None)
+    assert row.duration_s == 4.0  # from the answer to the end, by the wall clock
+    assert sum(rig.clock.slept) == pytest.approx(1.0, abs=0.11)  # settle_timeout_s
+
+
+async def test_product_comes_from_call_started_unless_the_queue_names_one(rig: Rig) -> None:
+    await rig.service.handle(CallStarted(call_id="c1", product="bank"))
+    await rig.service.handle(CallQueued(call_id="c1", queue="general"))
+    await rig.service.handle(CallAnswered(call_id="c1", agent_id="a1", queue="general"))
+    await rig.service.handle(CallStarted(call_id="c2", product="bank"))
+    await rig.service.handle(CallQueued(call_id="c2", queue="cards"))
+    await rig.service.handle(CallAnswered(call_id="c2", agent_id="a1", queue="cards"))
+    assert [call[2] for call in rig.pbx.calls] == [
+        "/ast/rec/2025-03-01/bank/c1.wav", "/ast/rec/2025-03-01/credit_card/c2.wav"
+    ]  # fmt: skip
+
+
+async def test_a_refused_start_records_nothing_and_a_refused_mute_is_audited(rig: Rig) -> None:
+    rig.pbx.refuse = CallControlError("No such channel", gone=True)
+    await answer(rig, "gone.1")
+    assert await rig.store.get("gone.1") is None and rig.events == []
+    rig.pbx.refuse = None
+    await answer(rig)
+    rig.pbx.refuse = CallControlError("AMI link down")
+    with pytest.raises(RecordingError, match="could not mute: AMI link down"):
+        await rig.service.mute("1700.1", True, actor="alice", reason="card")
+    trail = [(a.action, a.actor, a.reason) for a in await rig.store.audit_trail("1700.1")]
+    assert trail == [("mute-failed", "alice", "card (failed: AMI link down)")]
+    failed = rig.events[-1]
+    assert isinstance(failed, RecordingMuted) and failed.outcome == "failed"
+    async with client_for(rig) as http:
+        refused = await http.post("/api/v1/calls/1700.1/recording/unmute",
+                                  headers=auth("supervisor"))  # fmt: skip
+    assert refused.status_code == 502 and "AMI link down" in refused.json()["detail"]
+
+
+async def test_it_consumes_the_call_events_from_the_bus(rig: Rig) -> None:
+    bus = DomainBus()
+    task = asyncio.create_task(rig.service.run(bus))
+    await asyncio.sleep(0)  # subscribed
+    bus.publish(IvrNode(call_id="1700.1", node="menu"))  # not consumed
+    bus.publish(CallStarted(call_id="1700.1", caller="13800001111"))
+    bus.publish(CallQueued(call_id="1700.1", queue="cards"))
+    bus.publish(CallAnswered(call_id="1700.1", agent_id="a1", queue="cards"))
+    for _ in range(20):
+        if rig.pbx.calls:
+            break
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert rig.pbx.calls == [("start", "1700.1", FILE)]
 
 
 async def test_purge_respects_retention_and_legal_hold(rig: Rig) -> None:
@@ -184,7 +244,7 @@ def auth(who: str) -> dict[str, str]:
 async def test_api_access_control_and_range(rig: Rig) -> None:
     await answer(rig)
     body = write_wav(rig.host / "2025-03-01/credit_card/1700.1.wav", 1.0)
-    await rig.service.handle(make_event(K.CALL_ENDED, "1700.1"))
+    await rig.service.handle(CallEnded(call_id="1700.1"))
     await rig.service.drain()
     async with client_for(rig) as http:
         audio = "/api/v1/recordings/1700.1/audio"
@@ -236,7 +296,7 @@ async def test_api_access_control_and_range(rig: Rig) -> None:
 
 
 async def test_api_mute_by_agent_on_the_call(rig: Rig) -> None:
-    await rig.service.handle(make_event(K.CALL_ANSWERED, "1700.9", agent_id="agent1"))
+    await rig.service.handle(CallAnswered(call_id="1700.9", agent_id="agent1", queue="q"))
     async with client_for(rig) as http:
         done = await http.post("/api/v1/calls/1700.9/recording/mute",
                                json={"reason": "card number"}, headers=auth("agent"))  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import current_async, downgrade_async, upgrade_async
 from hotline.storage.models import Base
-from recordings.store import RecordingStore, SearchFilter
+from hotline.storage.recording_store import SqlRecordingStore
+from recordings.records import SearchFilter
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 RECORDING_TABLES = {"recordings", "recording_audit", "qa_scores"}
@@ -26,13 +26,6 @@ RECORDING_TABLES = {"recordings", "recording_audit", "qa_scores"}
 @pytest.fixture
 def settings(tmp_path: Path) -> DatabaseSettings:
     return DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/rec.db")
-
-
-@pytest.fixture
-async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def tables(connection: Connection) -> set[str]:
@@ -63,7 +56,7 @@ async def test_schema_matches_models(db: Database) -> None:
 
 
 async def test_store_round_trip_and_search(db: Database) -> None:
-    store = RecordingStore(db)
+    store = SqlRecordingStore(db)
     for n, (agent, queue, caller) in enumerate(
         [("a1", "credit-card", "13800000001"), ("a2", "basic-banking", "13800000002")]
     ):

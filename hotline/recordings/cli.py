@@ -19,9 +19,9 @@ def purge(dry_run: DryRun = False) -> None:
     """Delete recordings past their product's retention, unless on legal hold."""
     from hotline.storage import Database
     from hotline.storage.cli import settings_or_exit
-    from recordings.build import load_recording_config
+    from hotline.storage.recording_store import SqlRecordingStore
+    from recordings.config_files import load_recording_config
     from recordings.retention import purge as run_purge
-    from recordings.store import RecordingStore
     from recordings.yamlconf import ConfigError
 
     settings = settings_or_exit()
@@ -33,7 +33,7 @@ def purge(dry_run: DryRun = False) -> None:
 
     async def run() -> dict[str, object]:
         async with Database(settings.database) as db:
-            report = await run_purge(config, RecordingStore(db), dry_run=dry_run)
+            report = await run_purge(config, SqlRecordingStore(db), dry_run=dry_run)
             return report.as_dict()
 
     report = asyncio.run(run())

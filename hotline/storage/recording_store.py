@@ -1,44 +1,29 @@
-"""SQL adapter for recordings: metadata rows, the audit trail, QA scores.
+"""The recordings store over SQL (``recordings.ports.RecordingStore``): metadata rows, the
+audit trail, QA scores, in the tables of ``recording_models``.
 
-Every method is one short transaction. Times are aware UTC datetimes (``UtcDateTime``).
+Every method is one short transaction. Times are aware UTC datetimes (``UtcDateTime``). Rows
+never leave this module: callers get ``recordings.records`` dataclasses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 
 from hotline.storage.db import Database
 from hotline.storage.recording_models import QaScore, Recording, RecordingAudit
+from recordings.records import (
+    AgentAverage,
+    AuditEntry,
+    SearchFilter,
+    StoredRecording,
+    StoredScore,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class SearchFilter:
-    since: datetime | None = None
-    until: datetime | None = None
-    agent_id: str | None = None
-    queue: str | None = None
-    caller: str | None = None
-    call_id: str | None = None
-    include_purged: bool = False
-    limit: int = 100
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AgentAverage:
-    agent_id: str
-    scores: int
-    average: float
-    first_at: datetime
-    last_at: datetime
-
-
-class RecordingStore:
+class SqlRecordingStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
@@ -87,20 +72,21 @@ class RecordingStore:
                 RecordingAudit(call_id=call_id, action=action, actor=actor, reason=reason, at=at)
             )
 
-    async def audit_trail(self, call_id: str) -> list[RecordingAudit]:
+    async def audit_trail(self, call_id: str) -> list[AuditEntry]:
         async with self._db.session() as session:
             rows = await session.scalars(
                 select(RecordingAudit)
                 .where(RecordingAudit.call_id == call_id)
                 .order_by(RecordingAudit.at, RecordingAudit.id)
             )
-            return list(rows)
+            return [_audit_entry(row) for row in rows]
 
-    async def get(self, call_id: str) -> Recording | None:
+    async def get(self, call_id: str) -> StoredRecording | None:
         async with self._db.session() as session:
-            return await session.scalar(select(Recording).where(Recording.call_id == call_id))
+            row = await session.scalar(select(Recording).where(Recording.call_id == call_id))
+        return _recording(row) if row is not None else None
 
-    async def search(self, where: SearchFilter) -> list[Recording]:
+    async def search(self, where: SearchFilter) -> list[StoredRecording]:
         query = select(Recording)
         if where.since is not None:
             query = query.where(Recording.started_at >= where.since)
@@ -119,7 +105,7 @@ class RecordingStore:
         query = query.order_by(Recording.started_at.desc(), Recording.id.desc())
         async with self._db.session() as session:
             rows = await session.scalars(query.limit(where.limit).offset(where.offset))
-            return list(rows)
+            return [_recording(row) for row in rows]
 
     async def set_legal_hold(self, call_id: str, hold: bool) -> bool:
         async with self._db.session() as session:
@@ -128,7 +114,7 @@ class RecordingStore:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    async def unpurged_before(self, cutoff: datetime, limit: int = 10_000) -> list[Recording]:
+    async def unpurged_before(self, cutoff: datetime, limit: int = 10_000) -> list[StoredRecording]:
         """Candidates for the purge: not purged, started before the oldest retention cutoff."""
         async with self._db.session() as session:
             rows = await session.scalars(
@@ -137,7 +123,7 @@ class RecordingStore:
                 .order_by(Recording.started_at)
                 .limit(limit)
             )
-            return list(rows)
+            return [_recording(row) for row in rows]
 
     async def mark_purged(self, call_id: str, at: datetime) -> None:
         async with self._db.session() as session:
@@ -150,27 +136,27 @@ class RecordingStore:
     async def add_score(
         self,
         *,
-        recording: Recording,
+        recording: StoredRecording,
         form_id: str,
         scorer: str,
-        items: dict[str, Any],
+        items: dict[str, float | None],
         total: float,
         at: datetime,
-    ) -> QaScore:
+    ) -> StoredScore:
         score = QaScore(
             recording_id=recording.id, call_id=recording.call_id, agent_id=recording.agent_id,
             form_id=form_id, scorer=scorer, items=items, total=total, at=at,
         )  # fmt: skip
         async with self._db.session() as session:
             session.add(score)
-        return score
+        return _score(score)
 
-    async def scores_of_call(self, call_id: str) -> list[QaScore]:
+    async def scores_of_call(self, call_id: str) -> list[StoredScore]:
         async with self._db.session() as session:
             rows = await session.scalars(
                 select(QaScore).where(QaScore.call_id == call_id).order_by(QaScore.at)
             )
-            return list(rows)
+            return [_score(row) for row in rows]
 
     async def agent_averages(
         self,
@@ -209,3 +195,25 @@ def _aware(value: datetime) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _recording(row: Recording) -> StoredRecording:
+    return StoredRecording(
+        id=row.id, call_id=row.call_id, agent_id=row.agent_id, queue=row.queue,
+        product=row.product, caller=row.caller, path=row.path, started_at=row.started_at,
+        ended_at=row.ended_at, duration_s=row.duration_s, size_bytes=row.size_bytes,
+        sha256=row.sha256, legal_hold=row.legal_hold, purged_at=row.purged_at,
+    )  # fmt: skip
+
+
+def _audit_entry(row: RecordingAudit) -> AuditEntry:
+    return AuditEntry(call_id=row.call_id, action=row.action, actor=row.actor,
+                      reason=row.reason, at=row.at)  # fmt: skip
+
+
+def _score(row: QaScore) -> StoredScore:
+    return StoredScore(
+        id=row.id, recording_id=row.recording_id, call_id=row.call_id, agent_id=row.agent_id,
+        form_id=row.form_id, scorer=row.scorer, items=dict(row.items), total=row.total,
+        at=row.at,
+    )  # fmt: skip
