@@ -36,8 +36,9 @@ from typing import Any, TypeVar
 
 from acd import publish as events
 from acd import transfer_rules as rules
+from acd.call_record import CallRecord
 from acd.effects import CallArrived, Effect, Rejected
-from acd.engine import AcdEngine, CallRecord
+from acd.engine import AcdEngine
 from acd.in_call import InCallState, Transfer, TransferKind
 from acd.pbx_events import HOLD_CONTEXT, ChannelGone, ConsultEnded
 from acd.ports import CallActionHost, CallActionPbx

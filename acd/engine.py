@@ -17,22 +17,13 @@ Timers (relaxation steps, maximum wait) are processed at the start of every inpu
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Literal
 
-from acd.agent_state import (
-    AgentInput,
-    AgentPaused,
-    AgentState,
-    AgentStatus,
-    IllegalTransition,
-    step,
-)
+from acd.agent_state import AgentInput, AgentState, AgentStatus
+from acd.agent_table import AgentTable
+from acd.call_record import Announcement, CallRecord
+from acd.call_timers import CallTimers
 from acd.effects import (
-    AgentChanged,
     CallArrived,
     Effect,
     Ignored,
@@ -43,7 +34,7 @@ from acd.effects import (
     WakeUpAt,
 )
 from acd.ewt import AsteriskHoldTime, HandleTimes, WaitAccuracy, estimate_wait
-from acd.in_call import PERSONAL_SKILL_PREFIX, personal_skill
+from acd.in_call import personal_skill
 from acd.indexes import CallEntry, QueueLines, requirement
 from acd.model import AcdConfig, Agent, OverflowRule
 from acd.routing import DecisionTrace, Router, own_requirement
@@ -51,45 +42,15 @@ from acd.routing import DecisionTrace, Router, own_requirement
 MAX_OVERFLOW_HOPS = 3
 
 
-@dataclass(slots=True, eq=False)
-class CallRecord:
-    entry: CallEntry
-    skills: dict[str, int]
-    language: str | None
-    queue_entered_at: float
-    state: Literal["waiting", "offered", "connected"] = "waiting"
-    agent_id: str | None = None
-    answered_at: float | None = None
-    predicted_wait: float = math.inf
-    asterisk_predicted: float = math.inf
-    hops: int = 0
-    traces: list[DecisionTrace] = field(default_factory=list)
-    # Transferred to one agent (its personal skill required): no relaxation lets others in.
-    pinned: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.pinned = any(skill.startswith(PERSONAL_SKILL_PREFIX) for skill in self.skills)
-
-
-@dataclass(frozen=True, slots=True)
-class Announcement:
-    call_id: str
-    queue_id: str
-    position: int
-    ewt_s: float
-    say_position: bool
-    say_ewt: bool
-
-
 class AcdEngine:
     def __init__(
         self, config: AcdConfig, *, trace_history: int = 10_000, report_agents: bool = False
     ) -> None:
         self.config = config
-        self._report_agents = report_agents  # AgentChanged effects (the simulator needs none)
         self.router = Router(config.queues)
-        self.agent_config: dict[str, Agent] = {a.id: a for a in config.agents}
-        self.agents: dict[str, AgentStatus] = {}
+        self._table = AgentTable(config.agents, report=report_agents)
+        self.agent_config: dict[str, Agent] = self._table.config
+        self.agents: dict[str, AgentStatus] = self._table.status
         self.calls: dict[str, CallRecord] = {}
         self.lines = QueueLines()
         self.handle_times = {q.id: HandleTimes(q.prior_handle_s) for q in config.queues}
@@ -97,10 +58,10 @@ class AcdEngine:
         self.accuracy = WaitAccuracy()
         self.asterisk_accuracy = WaitAccuracy()
         self.agent_traces: dict[str, DecisionTrace] = {}
-        self._paused: set[str] = set()  # logged in, not counted as staff
+        self._paused = self._table.paused
         self._offer_of_agent: dict[str, str] = {}
-        self._timers: list[tuple[float, int, str, str, int]] = []  # at, seq, kind, call, hops
-        self._seq = 0
+        self._timers = CallTimers()
+        self._seq = 0  # arrival order of calls
         self._reported_wakeup: float | None = None
         self._finished: OrderedDict[str, tuple[DecisionTrace, ...]] = OrderedDict()
         self._trace_history = trace_history
@@ -119,7 +80,7 @@ class AcdEngine:
         device = device or agent.device
         if device is None:
             return [*effects, Rejected("login", agent_id, "no device given or configured")]
-        if not self._agent_step(agent_id, AgentInput.LOGIN, now, effects, device=device):
+        if not self._table.step(agent_id, AgentInput.LOGIN, now, effects, device=device):
             return effects
         # Its own skill too: a call transferred to this agent requires it (acd/in_call.py).
         self.router.pool.add_agent(agent_id, {**agent.skills, personal_skill(agent_id): 1})
@@ -128,7 +89,7 @@ class AcdEngine:
 
     def logout(self, agent_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
-        if self._agent_step(agent_id, AgentInput.LOGOUT, now, effects):
+        if self._table.step(agent_id, AgentInput.LOGOUT, now, effects):
             self._forget_declines(agent_id)
             self.router.pool.remove_agent(agent_id)
             self._paused.discard(agent_id)
@@ -136,14 +97,14 @@ class AcdEngine:
 
     def pause(self, agent_id: str, reason: str, now: float) -> list[Effect]:
         effects = self._advance(now)
-        if self._agent_step(agent_id, AgentInput.PAUSE, now, effects, reason=reason):
+        if self._table.step(agent_id, AgentInput.PAUSE, now, effects, reason=reason):
             self.router.agent_unavailable(agent_id)
             self._paused.add(agent_id)
         return self._finish(effects)
 
     def unpause(self, agent_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
-        if self._agent_step(agent_id, AgentInput.UNPAUSE, now, effects):
+        if self._table.step(agent_id, AgentInput.UNPAUSE, now, effects):
             self._paused.discard(agent_id)
             self._free_agent(agent_id, now, effects)
         return self._finish(effects)
@@ -156,7 +117,7 @@ class AcdEngine:
             return [*effects, Ignored("wrap_up_done", agent_id, f"agent is {state}")]
         if status.wrap_up_until is not None and now < status.wrap_up_until:
             return [*effects, Ignored("wrap_up_done", agent_id, "early: a stale timer")]
-        self._agent_step(agent_id, AgentInput.WRAP_UP_DONE, now, effects)
+        self._table.step(agent_id, AgentInput.WRAP_UP_DONE, now, effects)
         self._free_agent(agent_id, now, effects)
         return self._finish(effects)
 
@@ -206,11 +167,11 @@ class AcdEngine:
         if call.call_id in self.calls:
             return [*effects, Ignored("adopt_connected", call.call_id, "duplicate call id")]
         if state is AgentState.PAUSED:
-            self._agent_step(agent_id, AgentInput.UNPAUSE, now, effects)
+            self._table.step(agent_id, AgentInput.UNPAUSE, now, effects)
             self._paused.discard(agent_id)
         self.router.agent_unavailable(agent_id)
-        self._agent_step(agent_id, AgentInput.OFFER, now, effects)
-        self._agent_step(agent_id, AgentInput.ANSWER, now, effects)
+        self._table.step(agent_id, AgentInput.OFFER, now, effects)
+        self._table.step(agent_id, AgentInput.ANSWER, now, effects)
         self._seq += 1
         entry = CallEntry(
             call.call_id, queue.id, call.priority, call.enqueued_at, self._seq, queue.weight
@@ -225,7 +186,7 @@ class AcdEngine:
         record = self._current_offer("offer_answered", call_id, agent_id, effects)
         if record is None:
             return effects
-        self._agent_step(agent_id, AgentInput.ANSWER, now, effects)
+        self._table.step(agent_id, AgentInput.ANSWER, now, effects)
         del self._offer_of_agent[agent_id]
         record.state = "connected"
         record.answered_at = now
@@ -246,7 +207,7 @@ class AcdEngine:
         record = self._current_offer("offer_failed", call_id, agent_id, effects)
         if record is None:
             return effects
-        self._agent_step(agent_id, AgentInput.NO_ANSWER, now, effects)
+        self._table.step(agent_id, AgentInput.NO_ANSWER, now, effects)
         del self._offer_of_agent[agent_id]
         record.entry.declined_by.add(agent_id)
         self.router.pool.agents[agent_id].declined.add(call_id)
@@ -272,12 +233,12 @@ class AcdEngine:
         self.handle_times[record.entry.queue_id].record(now - record.answered_at + wrap_up_s)
         self._forget(record)
         if wrap_up_s > 0:
-            self._agent_step(agent_id, AgentInput.CALL_END, now, effects)
+            self._table.step(agent_id, AgentInput.CALL_END, now, effects)
         else:
             # No wrap-up to schedule: pass through wrap_up at once and look for the next call.
             scratch: list[Effect] = []
-            self._agent_step(agent_id, AgentInput.CALL_END, now, scratch)
-            self._agent_step(agent_id, AgentInput.WRAP_UP_DONE, now, effects)
+            self._table.step(agent_id, AgentInput.CALL_END, now, scratch)
+            self._table.step(agent_id, AgentInput.WRAP_UP_DONE, now, effects)
             self._free_agent(agent_id, now, effects)
         return self._finish(effects)
 
@@ -293,7 +254,7 @@ class AcdEngine:
         return self._finished.get(call_id, ())
 
     def next_wakeup(self) -> float | None:
-        return self._timers[0][0] if self._timers else None
+        return self._timers.next_at()
 
     def announcement(self, call_id: str, now: float) -> Announcement | None:
         record = self.calls.get(call_id)
@@ -366,7 +327,7 @@ class AcdEngine:
         now: float,
         effects: list[Effect],
     ) -> None:
-        self._agent_step(agent_id, AgentInput.OFFER, now, effects)
+        self._table.step(agent_id, AgentInput.OFFER, now, effects)
         record.state = "offered"
         record.agent_id = agent_id
         self._offer_of_agent[agent_id] = record.entry.call_id
@@ -391,7 +352,7 @@ class AcdEngine:
         if record.state == "offered" and agent_id is not None:
             del self._offer_of_agent[agent_id]
             effects.append(OfferWithdrawn(record.entry.call_id, agent_id, why))
-            self._agent_step(agent_id, AgentInput.OFFER_CANCELLED, now, effects)
+            self._table.step(agent_id, AgentInput.OFFER_CANCELLED, now, effects)
             self._free_agent(agent_id, now, effects)
 
     def _forget(self, record: CallRecord) -> None:
@@ -443,39 +404,6 @@ class AcdEngine:
         self.lines.discard(call)
         self._offer(record, agent_id, trace, now, effects)
 
-    def _agent_step(
-        self,
-        agent_id: str,
-        event: AgentInput,
-        now: float,
-        effects: list[Effect],
-        device: str | None = None,
-        reason: str | None = None,
-    ) -> bool:
-        before = self.agents.get(agent_id)
-        status = before or AgentStatus(agent_id)
-        config = self.agent_config.get(agent_id)
-        try:
-            new, produced = step(
-                status,
-                event,
-                now=now,
-                wrap_up_s=config.wrap_up_s if config else 0.0,
-                no_answer_limit=config.no_answer_limit if config else 2,
-                device=device,
-                reason=reason,
-            )
-        except IllegalTransition as exc:
-            effects.append(Rejected(event.value, agent_id, str(exc)))
-            return False
-        self.agents[agent_id] = new
-        if self._report_agents:
-            effects.append(AgentChanged(agent_id, before, new))
-        effects.extend(produced)
-        if any(isinstance(e, AgentPaused) for e in produced):
-            self._paused.add(agent_id)
-        return True
-
     def _current_offer(
         self, event: str, call_id: str, agent_id: str, effects: list[Effect]
     ) -> CallRecord | None:
@@ -501,16 +429,13 @@ class AcdEngine:
     # --- internals: timers --------------------------------------------------------------------
 
     def _schedule(self, at: float, kind: str, record: CallRecord) -> None:
-        self._seq += 1
-        heapq.heappush(self._timers, (at, self._seq, kind, record.entry.call_id, record.hops))
+        self._timers.schedule(at, kind, record.entry.call_id, record.hops)
 
     def _advance(self, now: float) -> list[Effect]:
         effects: list[Effect] = []
-        while self._timers and self._timers[0][0] <= now:
-            at = self._timers[0][0]
+        for at, group in self._timers.due(now):
             due: list[tuple[str, CallRecord]] = []
-            while self._timers and self._timers[0][0] == at:
-                _, _, kind, call_id, hops = heapq.heappop(self._timers)
+            for kind, call_id, hops in group:
                 record = self.calls.get(call_id)
                 if record is not None and record.hops == hops:  # else: left, or moved on
                     due.append((kind, record))

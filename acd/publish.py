@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from acd.agent_state import AgentState, AgentStatus
+from acd.call_record import CallRecord
 from acd.effects import AgentChanged, Effect, OfferCall, OverflowCall
-from acd.engine import CallRecord
 from acd.model import AcdConfig
 from acd.pbx_events import HoldEntered
 from cti import events as ev

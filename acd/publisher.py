@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from acd.agent_state import AgentState, AgentStatus
+from acd.call_record import CallRecord
 from acd.clock import Clock
 from acd.effects import AgentChanged, Effect, OverflowCall, Rejected
-from acd.engine import AcdEngine, CallRecord
+from acd.engine import AcdEngine
 from acd.model import AcdConfig
 from acd.pbx_events import HoldEntered, PbxSnapshot
 from acd.publish import (

@@ -23,8 +23,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from acd.agent_state import AgentState, AgentStatus
+from acd.call_record import CallRecord
 from acd.effects import CallArrived
-from acd.engine import CallRecord
 from acd.pbx_events import ConnectingCall, HoldEntered, PbxSnapshot, SavedAgent
 
 

@@ -29,6 +29,7 @@ from typing import assert_never
 
 from acd.agent_state import AgentState, AgentStatus
 from acd.call_actions import CallActions
+from acd.call_record import Announcement
 from acd.clock import Clock
 from acd.core import AcdCore
 from acd.effects import (
@@ -36,7 +37,7 @@ from acd.effects import (
     Effect,
     Rejected,
 )
-from acd.engine import AcdEngine, Announcement
+from acd.engine import AcdEngine
 from acd.model import AcdConfig, Agent
 from acd.pbx_events import (
     AgentHungUp,

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from acd.agent_state import AgentState, AgentStatus
-from acd.engine import AcdEngine, CallRecord
+from acd.call_record import CallRecord
+from acd.engine import AcdEngine
 from acd.in_call import personal_skill
 from acd.model import AcdConfig
 from cti.variables import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from acd.agent_state import AgentState, AgentStatus
+from acd.call_record import CallRecord
 from acd.effects import CallArrived
-from acd.engine import CallRecord
 from acd.indexes import CallEntry
 from acd.pbx_events import ConnectingCall, HoldEntered, PbxSnapshot, SavedAgent
 from acd.resync import adoption, agents_to_restore, plan_resync

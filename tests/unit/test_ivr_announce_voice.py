@@ -13,7 +13,7 @@ import pytest
 
 import acd.announce
 from acd.announce import announce_handler
-from acd.engine import Announcement
+from acd.call_record import Announcement
 from acd.model import AcdConfig, AnnouncementPolicy, Queue
 from cti.agi.codec import AgiReply
 from cti.agi.environment import AgiEnvironment
