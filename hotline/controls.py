@@ -1,6 +1,7 @@
 """The HTTP API's control ports (``hotline.api.ports``) implemented over the ACD service and
-AMI. Thin adapters: each maps a request to one ACD call or AMI action and maps failures to the
-API's errors (``UnknownTarget`` → 404, ``ControlRejected`` → 409)."""
+the call-control port. Thin adapters: each maps a request to one ACD call or call-control
+action and maps failures to the API's errors (``UnknownTarget`` → 404, ``ControlRejected``
+→ 409)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from typing import Any
 from acd.model import AcdConfig, Agent, Queue
 from acd.service import AcdRequestRejected, AcdService
 from acd.transfer_rules import CallActionError
-from cti.ami.client import AmiClient
-from cti.ami.errors import AmiActionError, AmiError
+from cti.call_control import CallControl, CallControlError, Originate
 from cti.events import Scalar
 from hotline.api.ports import ControlRejected, SpyMode, TransferKind, UnknownTarget
 from hotline.live.model import QueueDefinition
@@ -97,20 +97,20 @@ class AcdAgentControl:
 
 
 class AcdCallControl:
-    """Actions on a connected call, by call id (the caller's uniqueid): hang-up straight over
-    AMI, hold and transfers through the ACD, which knows the call's agent and accounts for
+    """Actions on a connected call, by call id (the caller's uniqueid): hang-up straight on the
+    PBX, hold and transfers through the ACD, which knows the call's agent and accounts for
     them (``acd.call_actions``)."""
 
-    def __init__(self, ami: AmiClient, acd: AcdService) -> None:
-        self._ami = ami
+    def __init__(self, control: CallControl, acd: AcdService) -> None:
+        self._control = control
         self._acd = acd
 
     async def hangup(self, call_id: str) -> None:
         try:
-            await self._ami.action("Hangup", Channel=call_id)
-        except AmiActionError as exc:
-            raise UnknownTarget(f"Hangup: {exc}") from exc
-        except AmiError as exc:
+            if not await self._control.exists(call_id):
+                raise UnknownTarget(f"no call {call_id!r} on the PBX")
+            await self._control.hangup(call_id)
+        except CallControlError as exc:
             raise ControlRejected(f"PBX unavailable: {exc}") from exc
 
     async def hold(self, call_id: str) -> None:
@@ -138,9 +138,11 @@ async def _acd_action(action: Coroutine[Any, Any, None]) -> None:
         raise (UnknownTarget if exc.not_found else ControlRejected)(str(exc)) from exc
 
 
-class AmiSupervisorControl:
-    def __init__(self, ami: AmiClient, acd: AcdService) -> None:
-        self._ami = ami
+class SpyControl:
+    """ChanSpy on an agent's device, rung on the supervisor's device (an originated leg)."""
+
+    def __init__(self, control: CallControl, acd: AcdService) -> None:
+        self._control = control
         self._acd = acd
 
     async def spy(self, agent_id: str, supervisor_device: str, mode: SpyMode) -> None:
@@ -149,15 +151,15 @@ class AmiSupervisorControl:
         if device is None:
             raise UnknownTarget(f"agent {agent_id!r} is not logged in")
         try:
-            await self._ami.action(
-                "Originate",
-                Channel=supervisor_device,
-                Application="ChanSpy",
-                Data=f"{device.split('@')[0]},{_SPY_OPTIONS[mode]}",
-                CallerID=f"spy {agent_id}",
-                Async="true",
+            await self._control.originate(
+                Originate(
+                    channel=supervisor_device,
+                    application="ChanSpy",
+                    data=f"{device.split('@')[0]},{_SPY_OPTIONS[mode]}",
+                    caller_id=f"spy {agent_id}",
+                )
             )
-        except AmiError as exc:
+        except CallControlError as exc:
             raise ControlRejected(f"could not call the supervisor: {exc}") from exc
 
 

@@ -39,7 +39,7 @@ from hotline.controls import (
     AcdCallControl,
     AcdDirectory,
     AcdTraces,
-    AmiSupervisorControl,
+    SpyControl,
 )
 from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import warm_up as live_warm_up
@@ -149,8 +149,8 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
         services.directory = directory
         services.agents = AcdAgentControl(acd)
         services.agent_admin = StoredAgentAdmin(AgentStore(database), acd, bus.publish)
-        services.calls = AcdCallControl(ami, acd)
-        services.supervisor = AmiSupervisorControl(ami, acd)
+        services.calls = AcdCallControl(call_control, acd)
+        services.supervisor = SpyControl(call_control, acd)
         services.traces = AcdTraces(acd)
     live = build_live(
         settings,

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import pytest
 
 from acd.agent_state import AgentState, AgentStatus
+from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from hotline.api.ports import SpyMode, UnknownTarget
-from hotline.controls import AmiSupervisorControl
+from hotline.controls import SpyControl
 from tests.integration.conftest import PbxUnderTest
 
 AGENT_DEVICE = "Local/agent7@test-agents/n"
@@ -56,7 +57,7 @@ async def test_spy_calls_the_supervisor_into_chanspy(
         await _channels(pbx, r"agent7@test-agents")
         try:
             # … and the supervisor's phone (auto-answering here) is called into ChanSpy.
-            control = AmiSupervisorControl(ami, OneAgent(AGENT_DEVICE))  # type: ignore[arg-type]
+            control = SpyControl(AmiCallControl(ami), OneAgent(AGENT_DEVICE))  # type: ignore[arg-type]
             await control.spy("agent7", SUPERVISOR_DEVICE, mode)
             out = await _channels(pbx, r"ChanSpy!Local/agent7,")
             assert f"ChanSpy!Local/agent7,{options}" in out, out
@@ -68,6 +69,6 @@ async def test_spy_calls_the_supervisor_into_chanspy(
 
 async def test_spy_on_an_agent_who_is_not_logged_in_is_a_404(pbx: PbxUnderTest) -> None:
     async with AmiClient(pbx.ami_settings) as ami:
-        control = AmiSupervisorControl(ami, OneAgent(None))  # type: ignore[arg-type]
+        control = SpyControl(AmiCallControl(ami), OneAgent(None))  # type: ignore[arg-type]
         with pytest.raises(UnknownTarget):
             await control.spy("agent7", SUPERVISOR_DEVICE, "listen")

@@ -30,6 +30,7 @@ from acd.pbx_events import (
 )
 from acd.service import AcdService
 from acd.transfer_rules import CONSULT_PAUSE, CallActionError
+from cti.ami.call_control import AmiCallControl
 from cti.ami.messages import Event
 from cti.events import (
     CallAnswered,
@@ -42,6 +43,7 @@ from cti.events import (
     DomainEvent,
 )
 from tests.fakes.acd import FakePbx, settle
+from tests.fakes.ami import ScriptedAmi, error
 
 E = TypeVar("E", bound=DomainEvent)
 
@@ -363,7 +365,14 @@ async def test_the_api_adapter_maps_refusals_to_404_and_409(rig: Rig) -> None:
     from hotline.api.ports import ControlRejected, UnknownTarget
     from hotline.controls import AcdCallControl
 
-    control = AcdCallControl(None, rig.service)  # type: ignore[arg-type]  # AMI: hang-up only
+    ami = ScriptedAmi(
+        lambda name, f: error("No such channel") if f.get("Channel") == "nope" else None
+    )
+    control = AcdCallControl(AmiCallControl(ami), rig.service)
+    with pytest.raises(UnknownTarget):
+        await control.hangup("nope")
+    await control.hangup("c7")
+    assert ami.actions[-1] == ("Hangup", {"Channel": "c7"})
     with pytest.raises(UnknownTarget):
         await control.hold("nope")
     await connected(rig)
