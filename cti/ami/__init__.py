@@ -1,6 +1,6 @@
 """Asterisk Manager Interface: a sans-IO codec and an asyncio client built on it."""
 
-from cti.ami.client import AmiClient, AmiStats, ListResult
+from cti.ami.client import AmiClient
 from cti.ami.codec import AmiCodec, encode_action
 from cti.ami.errors import (
     AmiActionError,
@@ -12,6 +12,7 @@ from cti.ami.errors import (
     AmiProtocolError,
     AmiTimeout,
 )
+from cti.ami.link import AmiStats, ListResult
 from cti.ami.messages import Event, Greeting, Message, Response
 from cti.ami.subscriptions import Subscription
 

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol
 
-from cti.ami.client import Headers, ListResult
 from cti.ami.errors import AmiActionError, AmiError
+from cti.ami.link import Headers, ListResult
 from cti.ami.messages import Event, Response
 from cti.call_control import CallControlError, ChannelInfo, Originate, RedirectTo
 from cti.variables import HOTLINE_PLAY

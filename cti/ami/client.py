@@ -2,7 +2,7 @@
 
 Shape (aiomqtt / httpcore): a supervisor task owns the connection life cycle; per connection a
 reader task runs one short loop (next message; if none, read and feed the sans-IO codec) and a
-keepalive task pings. Replies are matched to actions through ``dict[action_id, _Pending]``.
+keepalive task pings. Replies are matched to actions through ``dict[action_id, Pending]``.
 
 Invariants:
 - The reader never awaits anything but the socket: dispatch resolves futures and pushes into
@@ -20,9 +20,8 @@ import dataclasses
 import hashlib
 import itertools
 import logging
-import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -35,61 +34,23 @@ from cti.ami.errors import (
     AmiProtocolError,
     AmiTimeout,
 )
+from cti.ami.link import (
+    AmiStats,
+    Headers,
+    Link,
+    ListResult,
+    Pending,
+    reconnect_delay,
+    starts_list,
+)
 from cti.ami.messages import Event, Greeting, Message, Response
 from cti.ami.subscriptions import EventFilter, EventHub, Overflow, Subscription
 from cti.settings import AmiSettings
 
 log = logging.getLogger("cti.ami")
 
-Headers = Mapping[str, str | Sequence[str]]
 OnConnect = Callable[["AmiClient"], Awaitable[None]]
 _READ_SIZE = 65536
-
-
-@dataclasses.dataclass
-class AmiStats:
-    events_received: int = 0
-    events_ignored: int = 0  # dropped by name in the codec (settings.ignore_events)
-    events_dropped: int = 0  # lost by slow subscribers
-    malformed_lines: int = 0
-    decode_errors: int = 0
-    actions_sent: int = 0
-    action_timeouts: int = 0
-    connects: int = 0
-    reconnects: int = 0
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ListResult:
-    """A list action's response, its events, and the ``EventList: Complete`` event."""
-
-    response: Response
-    events: list[Event]
-    complete: Event | None
-
-
-class _Pending:
-    __slots__ = ("events", "future", "is_list", "response")
-
-    def __init__(self, future: asyncio.Future[Response | ListResult], is_list: bool) -> None:
-        self.future = future
-        self.is_list = is_list
-        self.response: Response | None = None
-        self.events: list[Event] = []
-
-
-class _Link:
-    """One TCP connection and its codec."""
-
-    __slots__ = ("codec", "greeting", "reader", "writer")
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, codec: AmiCodec
-    ) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.codec = codec
-        self.greeting: asyncio.Future[Greeting] = asyncio.get_running_loop().create_future()
 
 
 class AmiClient:
@@ -106,11 +67,11 @@ class AmiClient:
         self._events_mask = events  # the Login ``Events:`` header: "on", "off" or a class list
         self._prefix = action_id_prefix or f"hotline-{secrets.token_hex(3)}"
         self._ids = itertools.count(1)
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, Pending] = {}
         self._pending_lists = 0
         self._hub = EventHub()
         self._stats = AmiStats()
-        self._link: _Link | None = None
+        self._link: Link | None = None
         self._connected = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._first_attempt: asyncio.Future[None] | None = None
@@ -252,7 +213,7 @@ class AmiClient:
 
     # -- requests --------------------------------------------------------------------------
 
-    def _live_link(self) -> _Link:
+    def _live_link(self) -> Link:
         link = self._link
         if link is None or not self.connected:
             raise AmiConnectionError(
@@ -262,7 +223,7 @@ class AmiClient:
 
     async def _request(
         self,
-        link: _Link,
+        link: Link,
         name: str,
         headers: Headers,
         *,
@@ -272,7 +233,7 @@ class AmiClient:
         action_id = f"{self._prefix}-{next(self._ids)}"
         data = encode_action(name, action_id, headers)  # AmiHeaderError before anything is sent
         future: asyncio.Future[Response | ListResult] = asyncio.get_running_loop().create_future()
-        self._pending[action_id] = _Pending(future, is_list)
+        self._pending[action_id] = Pending(future, is_list)
         self._pending_lists += is_list
         deadline = self._settings.action_timeout_s if deadline_s is None else deadline_s
         try:
@@ -336,7 +297,7 @@ class AmiClient:
         async with asyncio.timeout(settings.connect_timeout_s):
             reader, writer = await asyncio.open_connection(settings.host, settings.port)
         codec = AmiCodec(settings.max_frame_bytes, settings.ignore_events)
-        link = _Link(reader, writer, codec)
+        link = Link(reader, writer, codec)
         self._link = link
         tasks = [asyncio.create_task(self._read_loop(link), name="ami-reader")]
         try:
@@ -370,7 +331,7 @@ class AmiClient:
             writer.transport.abort()
             self._fail_pending(AmiConnectionError("AMI connection lost"))
 
-    async def _login(self, link: _Link) -> None:
+    async def _login(self, link: Link) -> None:
         settings = self._settings
         secret = settings.secret.get_secret_value()
         headers: dict[str, str]
@@ -404,7 +365,7 @@ class AmiClient:
             # A failed resync must not take the connection down; it runs again next connect.
             log.exception("AMI on_connect hook failed", extra=self._log_extra)
 
-    async def _keepalive(self, link: _Link) -> None:
+    async def _keepalive(self, link: Link) -> None:
         interval = self._settings.ping_interval_s
         while True:
             await asyncio.sleep(interval)
@@ -423,7 +384,7 @@ class AmiClient:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def _read_loop(self, link: _Link) -> None:
+    async def _read_loop(self, link: Link) -> None:
         codec = link.codec
         stats = self._stats
         dispatch = self._dispatch
@@ -458,7 +419,7 @@ class AmiClient:
                 link.greeting.set_exception(AmiConnectionError("connection closed before greeting"))
                 link.greeting.exception()  # retrieved: nobody may be waiting any more
 
-    def _dispatch(self, link: _Link, message: Message) -> None:
+    def _dispatch(self, link: Link, message: Message) -> None:
         if type(message) is Event:
             self._stats.events_received += 1
             if self._pending_lists:
@@ -477,7 +438,7 @@ class AmiClient:
                     extra={**self._log_extra, "action_id": action_id},
                 )
                 return
-            if pending.is_list and message.response == "Success" and _starts_list(message):
+            if pending.is_list and message.response == "Success" and starts_list(message):
                 pending.response = message  # events follow, up to EventList: Complete
             elif pending.is_list:
                 pending.future.set_result(ListResult(message, pending.events, None))
@@ -487,22 +448,9 @@ class AmiClient:
             link.greeting.set_result(message)
 
     @staticmethod
-    def _collect(pending: _Pending, event: Event) -> None:
+    def _collect(pending: Pending, event: Event) -> None:
         if (event.event_list or "").lower() == "complete":
             if pending.response is not None and not pending.future.done():
                 pending.future.set_result(ListResult(pending.response, pending.events, event))
             return
         pending.events.append(event)
-
-
-def reconnect_delay(
-    failures: int, min_s: float, max_s: float, rand: Callable[[], float] = random.random
-) -> float:
-    """Capped exponential backoff with jitter: in [ceiling/2, ceiling], ceiling = min_s * 2^(n-1)
-    capped at max_s. Jitter keeps many clients from reconnecting in lockstep after a restart."""
-    ceiling = min(max_s, min_s * 2.0 ** max(0, failures - 1))
-    return ceiling / 2 + rand() * ceiling / 2
-
-
-def _starts_list(response: Response) -> bool:
-    return (response.event_list or "").lower() == "start"

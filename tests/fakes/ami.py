@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cti.ami.client import Headers, ListResult
 from cti.ami.errors import AmiActionError
+from cti.ami.link import Headers, ListResult
 from cti.ami.messages import Event, Response
 
 Answer = Callable[[str, dict[str, str | Sequence[str]]], Response | None]

@@ -12,7 +12,7 @@ from acd.dialplan import DialplanPbx
 from acd.pbx_events import ConnectingCall, HoldEntered, PbxEvent, SavedAgent
 from acd.ports import PbxFeed
 from cti.ami.call_control import AmiCallControl
-from cti.ami.client import Headers
+from cti.ami.link import Headers
 from cti.ami.messages import Response
 from cti.call_control import CallControlError
 from tests.fakes.ami import ScriptedAmi, channel, error, ok

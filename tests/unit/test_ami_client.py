@@ -20,7 +20,7 @@ from cti.ami import (
     AmiTimeout,
     Event,
 )
-from cti.ami.client import reconnect_delay
+from cti.ami.link import reconnect_delay
 from cti.settings import AmiSettings
 
 Action = dict[str, list[str]]
