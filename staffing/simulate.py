@@ -29,13 +29,10 @@ import gc
 import heapq
 import math
 import random
-from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
-from typing import Protocol
 
 from acd.agent_state import AgentState, WrapUpEnds
 from acd.effects import (
@@ -52,94 +49,14 @@ from acd.effects import (
 from acd.engine import AcdEngine
 from acd.indexes import requirement, satisfies
 from acd.model import AcdConfig
-from staffing.scenario import Distribution, Scenario, arrival_counts, parse_shift
+from staffing.engine_driver import EngineDriver, RoutingEngine
+from staffing.sampling import Picker, Sampler
+from staffing.scenario import Scenario, arrival_counts, parse_shift
 from staffing.sim_stats import CallOutcome, SimulationResult, Tally
 
 # Event kinds, in no particular order (ties are broken by scheduling order, not kind).
 _ARRIVE, _ABANDON, _ANSWER, _END, _WRAP, _WAKE, _LOGIN, _LOGOUT = range(8)
 _WAITING, _OFFERED, _CONNECTED, _GONE = range(4)
-
-
-class RoutingEngine(Protocol):
-    """The engine inputs the simulator uses (``AcdEngine``'s, or a recorder around one)."""
-
-    def login(self, agent_id: str, now: float, device: str | None = None) -> list[Effect]: ...
-    def logout(self, agent_id: str, now: float) -> list[Effect]: ...
-    def wrap_up_done(self, agent_id: str, now: float) -> list[Effect]: ...
-    def call_arrived(self, call: CallArrived, now: float) -> list[Effect]: ...
-    def call_abandoned(self, call_id: str, now: float) -> list[Effect]: ...
-    def offer_answered(self, call_id: str, agent_id: str, now: float) -> list[Effect]: ...
-    def call_ended(self, call_id: str, now: float) -> list[Effect]: ...
-    def tick(self, now: float) -> list[Effect]: ...
-    def predicted_wait(self, call_id: str) -> tuple[float, float]: ...
-    def agent_state(self, agent_id: str) -> AgentState: ...
-    def has_call(self, call_id: str) -> bool: ...
-    def next_wakeup(self) -> float | None: ...
-
-
-class EngineDriver:
-    """``AcdEngine`` plus the two read-only queries the simulator needs for its figures."""
-
-    def __init__(self, engine: AcdEngine) -> None:
-        self.engine = engine
-        self.login = engine.login
-        self.logout = engine.logout
-        self.wrap_up_done = engine.wrap_up_done
-        self.call_arrived = engine.call_arrived
-        self.call_abandoned = engine.call_abandoned
-        self.offer_answered = engine.offer_answered
-        self.call_ended = engine.call_ended
-        self.tick = engine.tick
-        self.next_wakeup = engine.next_wakeup
-
-    def predicted_wait(self, call_id: str) -> tuple[float, float]:
-        """Hotline's and Asterisk's wait estimates made at arrival (inf: unknown)."""
-        record = self.engine.calls.get(call_id)
-        if record is None:
-            return math.inf, math.inf
-        return record.predicted_wait, record.asterisk_predicted
-
-    def has_call(self, call_id: str) -> bool:
-        return call_id in self.engine.calls
-
-    def agent_state(self, agent_id: str) -> AgentState:
-        status = self.engine.agents.get(agent_id)
-        return status.state if status else AgentState.LOGGED_OUT
-
-
-class _Sampler:
-    """Draws from a ``Distribution`` with the simulation's RNG."""
-
-    __slots__ = ("draw",)
-    draw: Callable[[], float]
-
-    def __init__(self, dist: Distribution, rng: random.Random) -> None:
-        mean = dist.mean_s
-        if dist.kind == "constant":
-            self.draw = lambda: mean
-        elif dist.kind == "exponential":
-            rate = 1.0 / mean
-            self.draw = lambda: rng.expovariate(rate)
-        else:
-            # Lognormal with mean m and coefficient of variation c: σ² = ln(1 + c²),
-            # μ = ln m − σ²/2 (so that E = exp(μ + σ²/2) = m).
-            sigma = math.sqrt(math.log1p(dist.cv**2))
-            mu = math.log(mean) - sigma * sigma / 2
-            self.draw = lambda: rng.lognormvariate(mu, sigma)
-
-
-class _Picker:
-    """Picks one of several outcomes by share; the shares' remainder picks ``None``."""
-
-    __slots__ = ("bounds", "values")
-
-    def __init__(self, shares: Mapping[int, float], values: Sequence[object]) -> None:
-        self.bounds = list(accumulate(shares.values()))
-        self.values = [values[i] for i in shares]
-
-    def pick(self, u: float) -> object:
-        index = bisect_right(self.bounds, u)
-        return self.values[index] if index < len(self.values) else None
 
 
 @dataclass(slots=True, eq=False)
@@ -161,12 +78,12 @@ class _Call:
 class _QueueTraffic:
     queue_id: str
     rates: list[float]  # calls per second, per interval
-    handle: _Sampler
-    patience: _Sampler | None
+    handle: Sampler
+    patience: Sampler | None
     vip_share: float
     vip_priority: int
-    languages: _Picker
-    mix: _Picker
+    languages: Picker
+    mix: Picker
 
 
 class Simulation:
@@ -185,7 +102,7 @@ class Simulation:
         self.interval_s = scenario.interval_s
         self.duration_s = scenario.duration_s
         self.warmup_s = scenario.warmup_min * 60.0
-        self.ring = _Sampler(scenario.ring, self.rng) if scenario.ring else None
+        self.ring = Sampler(scenario.ring, self.rng) if scenario.ring else None
         self.traffic = [self._traffic(q, base_dir) for q in scenario.queues]
         self.wrap_up = {a.id: a.wrap_up_s for a in self.config.agents}
         self.devices = {a.id: a.device for a in self.config.agents}
@@ -218,14 +135,12 @@ class Simulation:
         return _QueueTraffic(
             queue_id=queue.id,
             rates=[count / self.interval_s for count in counts],
-            handle=_Sampler(t.handle, self.rng),
-            patience=_Sampler(t.patience, self.rng) if t.patience else None,
+            handle=Sampler(t.handle, self.rng),
+            patience=Sampler(t.patience, self.rng) if t.patience else None,
             vip_share=t.vip_share,
             vip_priority=t.vip_priority,
-            languages=_Picker(
-                {i: t.languages[lang] for i, lang in enumerate(languages)}, languages
-            ),
-            mix=_Picker({i: m.share for i, m in enumerate(t.mix)}, mixes),
+            languages=Picker({i: t.languages[lang] for i, lang in enumerate(languages)}, languages),
+            mix=Picker({i: m.share for i, m in enumerate(t.mix)}, mixes),
         )
 
     def _schedule(self, at: float, kind: int, subject: object) -> None:

@@ -13,7 +13,8 @@ from acd.engine import AcdEngine
 from acd.loader import ConfigError
 from staffing.erlang import erlang_c_metrics
 from staffing.scenario import Scenario, load_scenario, scenario_from_text
-from staffing.simulate import EngineDriver, Simulation
+from staffing.engine_driver import EngineDriver
+from staffing.simulate import Simulation
 
 BLENDED = """
 seed: 11
