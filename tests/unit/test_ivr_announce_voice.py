@@ -15,9 +15,8 @@ import acd.announce
 from acd.announce import announce_handler
 from acd.engine import Announcement
 from acd.model import AcdConfig, AnnouncementPolicy, Queue
-from cti.agi.codec import AgiReply
 from cti.agi.environment import AgiEnvironment
-from cti.agi.errors import AgiCommandFailed, AgiHangup
+from cti.agi.errors import AgiCommandFailed, AgiHangup, AgiReply
 from cti.variables import HOTLINE_ANNOUNCE_EVERY, HOTLINE_LANGUAGE
 from ivr.announce_voice import ANNOUNCEMENT_AUDIO, AnnounceVoice, count_tokens
 from ivr.config import load_config

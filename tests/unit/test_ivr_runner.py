@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from cti.agi.codec import AgiReply
 from cti.agi.environment import AgiEnvironment
-from cti.agi.errors import AgiCommandFailed, AgiHangup, AgiUsageError
+from cti.agi.errors import AgiCommandFailed, AgiHangup, AgiReply, AgiUsageError
 from cti.variables import (
     HOTLINE_IVR_DATA,
     HOTLINE_IVR_OUTCOME,
