@@ -17,8 +17,9 @@ from cti.agi.server import Handler
 from cti.settings import Settings
 from hotline.pbx import local_pbx
 from ivr.actions import ActionRegistry, demo_registry
+from ivr.ports import EventSink, RecordingControl
 from ivr.reload import ConfigStore
-from ivr.runner import EventSink, IvrRunner, RecordingControl, log_event
+from ivr.runner import IvrRunner, log_event
 from ivr.webhook import WebhookCaller
 
 log = logging.getLogger("hotline.routes")

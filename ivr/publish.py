@@ -11,7 +11,8 @@ from dataclasses import asdict
 
 from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
 from ivr.commands import CallStarted, DigitsEntered, Event, NodeEntered, SessionEnded
-from ivr.runner import CallInfo, EventSink, log_event
+from ivr.ports import CallInfo, EventSink
+from ivr.runner import log_event
 
 _KINDS: dict[type[Event], EventKind] = {
     CallStarted: EventKind.CALL_STARTED,

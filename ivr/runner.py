@@ -31,14 +31,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Protocol
 from urllib.parse import urlencode
 
-from cti.agi.environment import AgiEnvironment
 from cti.agi.errors import AgiCommandFailed, AgiError, AgiHangup
 from cti.variables import (
     HOTLINE_CALLER_LANGUAGE,
@@ -60,7 +58,7 @@ from cti.variables import (
     ROUTE_TRANSFER,
     USER_EVENT_IVR_DONE,
 )
-from ivr.actions import ActionError, ActionRegistry, ActionValues
+from ivr.actions import ActionError, ActionRegistry
 from ivr.commands import (
     ActionResult,
     CallAction,
@@ -83,7 +81,7 @@ from ivr.commands import (
 )
 from ivr.digits import mask
 from ivr.engine import MenuSession, State
-from ivr.model import Webhook
+from ivr.ports import AgiChannel, CallInfo, EventSink, RecordingControl, WebhookPort
 from ivr.reload import ConfigSnapshot
 from ivr.say import SAY_DIR, CannotSay, spoken_tokens
 
@@ -94,69 +92,9 @@ _MAX_VARIABLE_CHARS = 1500
 _DIGIT_RUN = re.compile(r"\d{6,}")
 
 
-class AgiChannel(Protocol):
-    """What the runner uses of ``cti.agi.AgiSession`` (a fake implements it in unit tests)."""
-
-    env: AgiEnvironment
-
-    @property
-    def args(self) -> dict[str, str]: ...
-
-    async def answer(self) -> None: ...
-
-    async def stream_file(
-        self, file: str, escape_digits: str = "", sample_offset: int | None = None
-    ) -> tuple[str | None, int]: ...
-
-    async def get_data(
-        self, file: str, timeout_ms: int | None = None, max_digits: int | None = None
-    ) -> tuple[str, bool]: ...
-
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None: ...
-
-    async def say_number(
-        self, number: int, escape_digits: str = "", gender: str | None = None
-    ) -> str | None: ...
-
-    async def set_variable(self, name: str, value: str) -> None: ...
-
-    async def get_variable(self, name: str) -> str | None: ...
-
-    async def exec(self, application: str, *args: str) -> int: ...
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    uniqueid: str
-    channel: str
-    did: str
-    caller: str
-    hotline: str = ""
-    config_version: str = ""
-    product: str = ""
-
-
-class EventSink(Protocol):
-    """Receives every engine event of every call. Must not block: queue, store elsewhere."""
-
-    def __call__(self, call: CallInfo, event: Event) -> None: ...
-
-
-class RecordingControl(Protocol):
-    """Mutes the call recording while sensitive digits are typed (MixMonitorMute, later)."""
-
-    async def set_muted(self, call: CallInfo, muted: bool) -> None: ...
-
-
 class NoRecording:
     async def set_muted(self, call: CallInfo, muted: bool) -> None:
         return None
-
-
-class WebhookPort(Protocol):
-    async def call(
-        self, webhook: Webhook, action: str, params: Mapping[str, str], timeout_s: float
-    ) -> ActionValues: ...
 
 
 def log_event(call: CallInfo, event: Event) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cti.events import DomainBus, EventKind
 from ivr.commands import CallStarted, DigitsEntered, NodeEntered, SessionEnded
+from ivr.ports import CallInfo
 from ivr.publish import publishing_sink
-from ivr.runner import CallInfo
 
 CALL = CallInfo("1700000000.1", "Local/95555-1;2", "95555", "13800138000", "basic-banking", "v1")
 

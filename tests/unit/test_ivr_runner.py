@@ -26,8 +26,9 @@ from cti.variables import (
 from ivr.actions import ActionError, ActionValues, demo_registry
 from ivr.commands import Event, SessionEnded
 from ivr.model import Webhook
+from ivr.ports import CallInfo
 from ivr.reload import ConfigStore
-from ivr.runner import CallInfo, IvrRunner, redact_digits
+from ivr.runner import IvrRunner, redact_digits
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 CARD = "4111111111111111"
