@@ -11,10 +11,10 @@ from pydantic import ValidationError
 
 from cti.settings import Settings, load_settings
 from hotline.demo import demo_command
+from hotline.ivr.cli import call_command, ivr_app, prompts_app
 from hotline.logs import configure_logging
 from hotline.reports.cli import report_app
 from hotline.storage.cli import export_app
-from ivr.cli import call_command, ivr_app, prompts_app
 from recordings.cli import recordings_app
 from staffing.cli import staffing_app
 from staffing.cli_plan import forecast_command

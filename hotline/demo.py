@@ -48,7 +48,7 @@ from acd.service import load_config
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiError
 from cti.settings import Settings, load_settings
-from ivr.call import dtmf_script
+from hotline.ivr.call import dtmf_script
 
 _DEMO_DEVICE = re.compile(r"^Local/(agent\d+)@test-agents(/n)?$")
 CALLER_PREFIX = "hotline-demo-"

@@ -25,8 +25,8 @@ import pytest
 
 from cti.agi.server import AgiServer
 from cti.settings import IvrSettings
+from hotline.ivr.call import CallReport, CallScript, place_test_call
 from hotline.routes import build_ivr
-from ivr.call import CallReport, CallScript, place_test_call
 from ivr.commands import ActionFinished, DigitsEntered, Event, SessionEnded
 from ivr.config import load_config
 from ivr.ports import CallInfo

@@ -36,8 +36,8 @@ from acd.service import AcdService
 from cti.ami.client import AmiClient
 from cti.settings import IvrSettings, Settings, load_settings
 from hotline.demo import Demo, DemoOptions
+from hotline.ivr.call import dtmf_script
 from hotline.service import Engine, build_engine, serve
-from ivr.call import dtmf_script
 from ivr.config import load_config
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from tests.integration.acd_helpers import (

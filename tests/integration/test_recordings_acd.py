@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from hotline.ivr.call import dtmf_script
 from hotline.storage.recording_models import Recording
-from ivr.call import dtmf_script
 from recordings.policy import RecordingConfig
 from tests.integration.conftest import PbxUnderTest
 from tests.integration.test_live_e2e import (

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.cli import app
-from ivr.call import CallError, CallReport, dtmf_script
+from hotline.ivr.call import CallError, CallReport, dtmf_script
 
 
 def test_key_groups_become_one_senddtmf_script_with_pauses() -> None:

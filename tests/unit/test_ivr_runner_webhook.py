@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from hotline.ivr.webhook import WebhookCaller
 from ivr.actions import ActionError
 from ivr.model import Webhook
-from ivr.webhook import WebhookCaller
 
 Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
