@@ -19,13 +19,14 @@ from typing import Any
 
 import uvicorn
 
-from acd.announce import announce_handler
 from acd.service import AcdService, build_acd
 from cti.agi.server import AgiServer, Handler
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
 from cti.events import DomainBus
 from cti.settings import Settings
+from hotline.acd.announce import announce_handler
+from hotline.acd.announce_voice import AnnounceVoice
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
 from hotline.api.config_status import config_status_router
@@ -48,7 +49,6 @@ from hotline.storage.agents import AgentStore
 from hotline.storage.event_log import EventLogWriter
 from hotline.storage.event_store import EventStore
 from hotline.storage.migrate import upgrade_async
-from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
 from recordings.build import RecordingParts, build_recordings
 from staffing.api import create_staffing_router

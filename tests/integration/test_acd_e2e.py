@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pytest
 
 from acd.agent_state import AgentState
-from acd.announce import announce_handler
 from acd.asterisk import AmiAcdPbx
 from acd.model import AcdConfig, OverflowRule, OverflowTarget, Queue
 from acd.service import AcdService
@@ -23,6 +22,7 @@ from cti.agi.server import AgiServer
 from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
 from cti.settings import AgiSettings
+from hotline.acd.announce import announce_handler
 from tests.integration.acd_helpers import (
     AcdRig,
     CallWatch,
