@@ -239,7 +239,11 @@ class CallerLeft(Event):
 
 @dataclass(frozen=True)
 class SessionEnded(Event):
+    """The last event: how the caller left, the nodes walked and the language spoken."""
+
     outcome: str
+    path: tuple[str, ...] = ()
+    language: str = ""
 
 
 OutcomeName = Literal["queue", "transfer", "hangup", "closed", "abandoned"]

@@ -239,7 +239,8 @@ class MenuSession:
             destination=destination,
             reason=reason,
         )
-        self._emit(SessionEnded, outcome=outcome)
+        result = self._result
+        self._emit(SessionEnded, outcome=outcome, path=result.path, language=result.language)
 
     def _finish_with(self, command: Command) -> None:
         match command:

@@ -30,6 +30,7 @@ class CallInfo:
     hotline: str = ""
     config_version: str = ""
     product: str = ""
+    caller_name: str = ""  # the caller id name, when the network sent one
 
 
 class AgiChannel(Protocol):

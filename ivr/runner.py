@@ -33,7 +33,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -113,6 +113,11 @@ def redact_digits(text: str) -> str:
     return _DIGIT_RUN.sub(lambda match: mask(match.group(0)), text)
 
 
+def _known(text: str) -> str:
+    # Asterisk says "unknown" for a caller id (number or name) the network did not send.
+    return "" if text in ("", "unknown") else text
+
+
 def _bounded(text: str) -> str:
     return text if len(text) <= _MAX_VARIABLE_CHARS else "…" + text[-_MAX_VARIABLE_CHARS:]
 
@@ -151,8 +156,10 @@ class IvrRunner:
     async def __call__(self, session: AgiChannel) -> None:
         env = session.env
         did = session.args.get("did") or env.extension
-        caller = "" if env.callerid in ("", "unknown") else env.callerid
-        call = CallInfo(env.uniqueid, env.channel, did, caller)
+        caller = _known(env.callerid)
+        call = CallInfo(
+            env.uniqueid, env.channel, did, caller, caller_name=_known(env.calleridname)
+        )
         snapshot = self._snapshots()  # once: the whole call runs on this version
         if snapshot is None:
             log.error("no valid IVR configuration loaded: caller goes to the native queue",
@@ -165,8 +172,8 @@ class IvrRunner:
                         extra={"uniqueid": call.uniqueid, "did": did})  # fmt: skip
             await session.set_variable(HOTLINE_ROUTE, ROUTE_FALLBACK)
             return
-        call = CallInfo(
-            env.uniqueid, env.channel, did, caller, hotline.id, snapshot.version, hotline.product
+        call = replace(
+            call, hotline=hotline.id, config_version=snapshot.version, product=hotline.product
         )
         started = time.monotonic()
         await session.answer()
