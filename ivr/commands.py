@@ -103,7 +103,9 @@ class Closed:
     schedule: str
 
 
-Command = Play | Say | Collect | SetVariable | CallAction | Transfer | Enqueue | Hangup | Closed
+Step = Play | Say | Collect | SetVariable | CallAction  # answered by one outcome
+Terminal = Transfer | Enqueue | Hangup | Closed  # ends the session
+Command = Step | Terminal
 TERMINAL_COMMANDS = (Transfer, Enqueue, Hangup, Closed)
 
 # --- outcomes ------------------------------------------------------------------------------

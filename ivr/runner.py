@@ -35,6 +35,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from typing import assert_never
 from urllib.parse import urlencode
 
 from cti.agi.errors import AgiCommandFailed, AgiError, AgiHangup
@@ -65,7 +66,6 @@ from ivr.commands import (
     CallerHungUp,
     Closed,
     Collect,
-    Command,
     CommandDone,
     Digits,
     Enqueue,
@@ -77,6 +77,8 @@ from ivr.commands import (
     Say,
     SessionResult,
     SetVariable,
+    Step,
+    Terminal,
     Transfer,
 )
 from ivr.digits import mask
@@ -214,10 +216,15 @@ class IvrRunner:
         command = menu.start()
         while True:
             self._flush(call, menu)
-            if menu.state is State.FINISHED:
-                assert menu.result is not None
-                return await self._leave(session, call, command, menu.result)
-            command = menu.send(await self._execute(session, call, command))
+            # The session is finished exactly when it hands out a terminal command.
+            match command:
+                case Play() | Say() | Collect() | SetVariable() | CallAction():
+                    command = menu.send(await self._execute(session, call, command))
+                case Enqueue() | Transfer() | Hangup() | Closed():
+                    assert menu.result is not None
+                    return await self._leave(session, call, command, menu.result)
+                case _:
+                    assert_never(command)
 
     def _flush(self, call: CallInfo, menu: MenuSession) -> None:
         for event in menu.take_events():
@@ -228,7 +235,7 @@ class IvrRunner:
 
     # --- commands ------------------------------------------------------------------------
 
-    async def _execute(self, session: AgiChannel, call: CallInfo, command: Command) -> Outcome:
+    async def _execute(self, session: AgiChannel, call: CallInfo, command: Step) -> Outcome:
         match command:
             case Play():
                 await self._play(session, call, command.lang, command.audio,
@@ -244,7 +251,8 @@ class IvrRunner:
                 return CommandDone()
             case CallAction():
                 return await self._action(command)
-        raise TypeError(f"not an executable command: {command!r}")  # pragma: no cover
+            case _:
+                assert_never(command)
 
     def _audio(self, language: str, name: str) -> str:
         return f"{self._prompts}/{language}/{name}"
@@ -319,7 +327,7 @@ class IvrRunner:
     # --- leaving the IVR -----------------------------------------------------------------
 
     async def _leave(
-        self, session: AgiChannel, call: CallInfo, command: Command, result: SessionResult
+        self, session: AgiChannel, call: CallInfo, command: Terminal, result: SessionResult
     ) -> str:
         variables = {
             HOTLINE_IVR_OUTCOME: result.outcome,
@@ -351,8 +359,8 @@ class IvrRunner:
                 route = ROUTE_TRANSFER
             case Hangup() | Closed():
                 route = ROUTE_HANGUP
-            case _:  # pragma: no cover - the engine finishes only on terminal commands
-                raise TypeError(command)
+            case _:
+                assert_never(command)
         for name, value in variables.items():
             await session.set_variable(name, value)
         await session.set_variable(HOTLINE_ROUTE, route)
