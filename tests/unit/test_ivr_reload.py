@@ -17,7 +17,7 @@ from hotline.api.config_status import config_status_router
 from ivr.actions import demo_registry
 from ivr.reload import ConfigStore
 from ivr.runner import IvrRunner
-from tests.unit.test_ivr_runner import OPEN, FakeChannel, Recorder
+from tests.fakes.ivr import OPEN, FakeChannel, Recorder
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 TOKEN = "supervisor-token-0123456789"
