@@ -22,6 +22,7 @@ class FakeChannel:
     keys: list[str | BaseException] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)  # files that "do not exist"
     callerid: str = "13912345678"
+    calleridname: str = "unknown"  # what Asterisk says when the network sent no name
     fail_on_variable: str | None = None
     env: AgiEnvironment = field(init=False)
     log: list[tuple[str, ...]] = field(default_factory=list)
@@ -29,7 +30,8 @@ class FakeChannel:
 
     def __post_init__(self) -> None:
         self.env = AgiEnvironment(channel="Local/96001@hotline-entry-1;2", uniqueid="u-1",
-                                  callerid=self.callerid, extension="96001")  # fmt: skip
+                                  callerid=self.callerid, calleridname=self.calleridname,
+                                  extension="96001")  # fmt: skip
 
     @property
     def args(self) -> dict[str, str]:

@@ -245,6 +245,16 @@ async def test_preset_language_from_the_channel(store: ConfigStore) -> None:
     assert asdict(started)["language"] == "en"
 
 
+async def test_the_caller_id_name_reaches_the_events_when_the_network_sent_one(
+    store: ConfigStore,
+) -> None:
+    named, nameless = Recorder(), Recorder()
+    await runner(store, named)(FakeChannel(keys=["2", "0"], calleridname="ZHANG SAN"))
+    await runner(store, nameless)(FakeChannel(keys=["2", "0"]))
+    assert {call.caller_name for call, _ in named.events} == {"ZHANG SAN"}
+    assert {call.caller_name for call, _ in nameless.events} == {""}
+
+
 def test_redact_digits_masks_long_numbers_in_free_text() -> None:
     assert redact_digits(f"bad card {CARD} at 12:30") == "bad card ************1111 at 12:30"
     assert redact_digits("account 1234567 missing") == "account ******* missing"
