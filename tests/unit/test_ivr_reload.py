@@ -1,21 +1,24 @@
 """Hot reload: a good change is swapped in, a bad one refused (old version keeps serving, the
-error is visible with file:line:col), calls in progress keep their snapshot, bursts are one
-reload; and the status endpoint shows it all."""
+error is visible with file:line:col), calls in progress keep their snapshot, each batch of
+changes is one reload; and the status endpoint shows it all. The real file watcher (a burst
+of writes is one batch): tests/integration/test_ivr_reload_watch.py."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from watchfiles import Change
 
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.config_status import config_status_router
 from ivr.actions import demo_registry
-from ivr.reload import ConfigStore
+from ivr.reload import ConfigStore, is_config_change
 from ivr.runner import IvrRunner
 from tests.fakes.ivr import OPEN, FakeChannel, Recorder
 
@@ -136,33 +139,38 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
     assert new_call.variables["HOTLINE_QUEUE"] == "lost-card"
 
 
-async def test_watcher_groups_a_burst_of_writes_into_one_reload(config_dir: Path) -> None:
+async def test_each_batch_of_changes_is_one_reload_and_a_bad_one_is_refused(
+    config_dir: Path,
+) -> None:
     store = _store(config_dir)
     assert store.load()
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(store.watch(debounce_ms=2000, step_ms=150, stop_event=stop))
-    await asyncio.sleep(0.5)  # let the watcher start
     flow = config_dir / "ivr" / "bank.yaml"
-    for index in range(5):  # an editor saving several times in a row
-        _edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
-        await asyncio.sleep(0.02)
-    deadline = asyncio.get_running_loop().time() + 10
-    while store.config_status().reloads < 2:
-        assert asyncio.get_running_loop().time() < deadline, "no reload seen"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.6)
+    changed = {(Change.modified, str(flow))}
+
+    async def editor() -> AsyncIterator[set[tuple[Change, str]]]:
+        # The watcher asks for the next batch only once it has reloaded the last one.
+        for index in range(5):  # an editor saving several times in a row: one batch
+            _edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
+        yield changed
+        current = store.current()
+        assert current is not None and store.config_status().reloads == 2
+        assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
+        _edit(flow, "kind: play", "kind: dance")
+        yield changed
+        assert store.current() is current and store.config_status().refused == 1
+        yield changed  # the same bad files again: refused again, nothing swapped
+        assert store.current() is current
+
+    await store.watch(changes=editor())
     assert store.config_status().reloads == 2
-    current = store.current()
-    assert current is not None
-    assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
-    # A bad write is refused by the watcher too.
-    _edit(flow, "kind: play", "kind: dance")
-    while store.config_status().refused < 1:
-        assert asyncio.get_running_loop().time() < deadline + 10, "no refusal seen"
-        await asyncio.sleep(0.05)
-    assert store.current() is current
-    stop.set()
-    await asyncio.wait_for(watcher, 5)
+
+
+def test_only_yaml_files_outside_hidden_places_are_watched(config_dir: Path) -> None:
+    assert is_config_change(Change.modified, f"{config_dir}/ivr/bank.yaml")
+    assert is_config_change(Change.added, f"{config_dir}/hotlines.yml")
+    assert not is_config_change(Change.modified, f"{config_dir}/ivr/bank.yaml.swp")
+    assert not is_config_change(Change.modified, f"{config_dir}/ivr/.bank.yaml")
+    assert not is_config_change(Change.modified, f"{config_dir}/.git/x.yaml")
 
 
 def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
