@@ -78,7 +78,7 @@ class FakeAcd:
 async def visit(position: int, ewt_s: float, channel: FakeChannel) -> list[str]:
     voice = AnnounceVoice(PROMPTS + "/")
     handler = announce_handler(
-        FakeAcd(position, ewt_s),  # type: ignore[arg-type]
+        FakeAcd(position, ewt_s),
         say_number=voice.say_number,
         prompt=voice.prompt,
     )
