@@ -1,18 +1,41 @@
 """Fakes of the IVR's ports (``ivr.ports``): a scripted AGI channel and an event recorder,
-shared by the runner and hot-reload tests."""
+shared by the runner and hot-reload tests; and an editable copy of the test bank's
+configuration with its store."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cti.agi.environment import AgiEnvironment
 from cti.agi.errors import AgiCommandFailed, AgiReply, AgiUsageError
+from ivr.actions import demo_registry
 from ivr.commands import Event, SessionEnded
 from ivr.ports import CallInfo
+from ivr.reload import ConfigStore
 
 OPEN = datetime(2025, 9, 10, 2, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Shanghai: open hours
+TEST_BANK = Path(__file__).parents[1] / "fixtures" / "ivr" / "e2e"
+
+
+def editable_test_bank(tmp_path: Path) -> Path:
+    """A copy of the test bank's configuration that a test may edit."""
+    target = tmp_path / "config"
+    shutil.copytree(TEST_BANK, target)
+    return target
+
+
+def config_store(directory: Path) -> ConfigStore:
+    return ConfigStore(directory, action_names=demo_registry().names())
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 @dataclass

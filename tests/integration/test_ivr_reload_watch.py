@@ -5,43 +5,27 @@ here and not with the unit tests (tests/unit/test_ivr_reload.py feeds batches in
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
 
-from ivr.actions import demo_registry
-from ivr.reload import ConfigStore
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
+from tests.fakes.ivr import config_store, edit, editable_test_bank
 
 
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def _store(directory: Path) -> ConfigStore:
-    return ConfigStore(directory, action_names=demo_registry().names())
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    return editable_test_bank(tmp_path)
 
 
 async def test_watcher_groups_a_burst_of_writes_into_one_reload(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     stop = asyncio.Event()
     watcher = asyncio.create_task(store.watch(debounce_ms=2000, step_ms=150, stop_event=stop))
     await asyncio.sleep(0.5)  # let the watcher start
     flow = config_dir / "ivr" / "bank.yaml"
     for index in range(5):  # an editor saving several times in a row
-        _edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
+        edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
         await asyncio.sleep(0.02)
     deadline = asyncio.get_running_loop().time() + 10
     while store.config_status().reloads < 2:
@@ -53,7 +37,7 @@ async def test_watcher_groups_a_burst_of_writes_into_one_reload(config_dir: Path
     assert current is not None
     assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
     # A bad write is refused by the watcher too.
-    _edit(flow, "kind: play", "kind: dance")
+    edit(flow, "kind: play", "kind: dance")
     while store.config_status().refused < 1:
         assert asyncio.get_running_loop().time() < deadline + 10, "no refusal seen"
         await asyncio.sleep(0.05)

@@ -6,7 +6,6 @@ of writes is one batch): tests/integration/test_ivr_reload_watch.py."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,38 +17,25 @@ from watchfiles import Change
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.config_status import config_status_router
 from ivr.actions import demo_registry
-from ivr.reload import ConfigStore, is_config_change
+from ivr.reload import is_config_change
 from ivr.runner import IvrRunner
-from tests.fakes.ivr import OPEN, FakeChannel, Recorder
+from tests.fakes.ivr import OPEN, FakeChannel, Recorder, config_store, edit, editable_test_bank
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 TOKEN = "supervisor-token-0123456789"
 
 
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def _store(directory: Path) -> ConfigStore:
-    return ConfigStore(directory, action_names=demo_registry().names())
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    return editable_test_bank(tmp_path)
 
 
 def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     serving = store.current()
     assert serving is not None
     flow = config_dir / "ivr" / "bank.yaml"
-    _edit(flow, "next: lost_card_agent", "next: no_such_node")
+    edit(flow, "next: lost_card_agent", "next: no_such_node")
     assert not store.load()
     assert store.current() is serving
     status = store.config_status()
@@ -61,8 +47,8 @@ def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Pat
     line = flow.read_text().splitlines()[problem.line - 1]
     assert "no_such_node" in line and problem.col > 1
     # Fixing it swaps the new version in and clears the error.
-    _edit(flow, "next: no_such_node", "next: lost_card_agent")
-    _edit(flow, "en: Hello", "en: Hello again")
+    edit(flow, "next: no_such_node", "next: lost_card_agent")
+    edit(flow, "en: Hello", "en: Hello again")
     assert store.load()
     current = store.current()
     assert current is not None and current is not serving
@@ -72,7 +58,7 @@ def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Pat
 
 
 def test_invalid_yaml_is_refused_with_its_position(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     (config_dir / "queues.yaml").write_text("queues:\n  - {id: general, product: [\n")
     assert not store.load()
@@ -83,7 +69,7 @@ def test_invalid_yaml_is_refused_with_its_position(config_dir: Path) -> None:
 
 
 def test_unchanged_files_are_not_reloaded(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     first = store.current()
     assert store.load()
@@ -95,7 +81,7 @@ def test_a_broken_first_load_leaves_no_snapshot_until_fixed(config_dir: Path) ->
     hotlines = config_dir / "hotlines.yaml"
     good = hotlines.read_text()
     hotlines.write_text(good.replace("default_queue: general", "default_queue: nowhere"))
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert not store.load()
     assert store.current() is None
     assert store.config_status().version is None
@@ -105,7 +91,7 @@ def test_a_broken_first_load_leaves_no_snapshot_until_fixed(config_dir: Path) ->
 
 
 async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     reloaded = asyncio.Event()
     proceed = asyncio.Event()
@@ -126,7 +112,7 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
     await reloaded.wait()
     old_version = store.current().version  # type: ignore[union-attr]
     # While the caller is in the main menu, agents' queue changes for new calls.
-    _edit(config_dir / "ivr" / "bank.yaml", "queue: general\n", "queue: lost-card\n")
+    edit(config_dir / "ivr" / "bank.yaml", "queue: general\n", "queue: lost-card\n")
     assert await store.reload()
     assert store.current().version != old_version  # type: ignore[union-attr]
     proceed.set()
@@ -142,7 +128,7 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
 async def test_each_batch_of_changes_is_one_reload_and_a_bad_one_is_refused(
     config_dir: Path,
 ) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     flow = config_dir / "ivr" / "bank.yaml"
     changed = {(Change.modified, str(flow))}
@@ -150,12 +136,12 @@ async def test_each_batch_of_changes_is_one_reload_and_a_bad_one_is_refused(
     async def editor() -> AsyncIterator[set[tuple[Change, str]]]:
         # The watcher asks for the next batch only once it has reloaded the last one.
         for index in range(5):  # an editor saving several times in a row: one batch
-            _edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
+            edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
         yield changed
         current = store.current()
         assert current is not None and store.config_status().reloads == 2
         assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
-        _edit(flow, "kind: play", "kind: dance")
+        edit(flow, "kind: play", "kind: dance")
         yield changed
         assert store.current() is current and store.config_status().refused == 1
         yield changed  # the same bad files again: refused again, nothing swapped
@@ -174,7 +160,7 @@ def test_only_yaml_files_outside_hidden_places_are_watched(config_dir: Path) -> 
 
 
 def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     app = FastAPI()
     app.state.api_settings = ApiSettings(
@@ -189,7 +175,7 @@ def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     assert body["version"] == store.current().version  # type: ignore[union-attr]
     assert body["last_error"] is None
     assert "ivr/bank.yaml" in body["files"]
-    _edit(config_dir / "skills.yaml", "- {id: general}", "- {id: general, colour: red}")
+    edit(config_dir / "skills.yaml", "- {id: general}", "- {id: general, colour: red}")
     assert not store.load()
     body = client.get("/api/v1/config/status", headers=headers).json()
     assert body["version"] == store.current().version  # type: ignore[union-attr]
