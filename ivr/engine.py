@@ -257,7 +257,7 @@ class MenuSession:
             case _:
                 assert_never(command)
 
-    def _end_with(self, command: Enqueue | Transfer | Hangup | Closed) -> None:
+    def _end_with(self, command: Terminal) -> None:
         """Queue a terminal command; the session ends when the runner is handed it."""
         self._pending.append((command, None))
 
