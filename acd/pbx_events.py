@@ -31,7 +31,7 @@ from cti.variables import (
     USER_EVENT_ACD_TIMEOUT,
 )
 
-log = logging.getLogger("acd.asterisk")
+log = logging.getLogger("acd.pbx")
 
 HOLD_CONTEXT = "hotline-acd-hold"
 CONNECT_CONTEXT = "hotline-acd-connect"

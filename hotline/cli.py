@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from cti.settings import Settings, load_settings
 from hotline.demo import demo_command
+from hotline.ivr.cli import call_command, ivr_app, prompts_app
 from hotline.logs import configure_logging
 from hotline.recordings.cli import recordings_app
 from hotline.reports.cli import report_app
@@ -18,7 +19,6 @@ from hotline.staffing.cli import staffing_app
 from hotline.staffing.cli_plan import forecast_command
 from hotline.staffing.cli_sim import simulate_command
 from hotline.storage.cli import export_app
-from ivr.cli import call_command, ivr_app, prompts_app
 
 app = typer.Typer(
     help="Hotline: IVR and ACD engine for Asterisk call centres.", no_args_is_help=True

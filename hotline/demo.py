@@ -12,9 +12,10 @@ What it does, printing each step:
   device is a ``Local/agentN@test-agents`` channel of the local PBX: they answer after a ring
   and talk for a while, times drawn at random and set as the PBX globals
   ``AGENT<n>_RING``/``AGENT<n>_TALK`` before each call);
-- places callers over AMI (``Local/<did>@hotline-entry``) dialling the sample hotlines 95555
-  and 95556 (open around the clock), who press keys through the IVR (language, then a menu
-  choice) and wait for an agent; a caller who waits too long hangs up (an abandon);
+- places callers through the call-control port (``Local/<did>@hotline-entry``) dialling the
+  sample hotlines 95555 and 95556 (open around the clock), who press keys through the IVR
+  (language, then a menu choice) and wait for an agent; a caller who waits too long hangs up
+  (an abandon);
 - every 15 s prints the wallboard's totals; at the end (``--duration`` or Ctrl-C) stops placing
   calls, hangs up its callers, logs the agents out and prints what each queue answered.
 
@@ -44,10 +45,12 @@ from pydantic import ValidationError
 
 from acd.loader import ConfigError, load_config
 from acd.model import Agent
+from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiError
+from cti.call_control import CallControl, CallControlError
 from cti.settings import Settings, load_settings
-from ivr.call import dtmf_script
+from hotline.ivr.call import caller_pressing_keys, dtmf_script
 
 _DEMO_DEVICE = re.compile(r"^Local/(agent\d+)@test-agents(/n)?$")
 CALLER_PREFIX = "hotline-demo-"
@@ -167,13 +170,14 @@ class Demo:
             except (AmiError, OSError) as exc:
                 where = f"{self.settings.ami.host}:{self.settings.ami.port}"
                 raise DemoError(f"no AMI at {where}: is the PBX up? ({exc})") from exc
+            control = AmiCallControl(ami)
             hangups = ami.subscribe({"Hangup"}, maxsize=10_000)
             watcher = asyncio.create_task(self._watch_hangups(hangups), name="demo-hangups")
             try:
-                await self._log_in(http, ami, agents)
-                await self._place_calls(http, ami, agents, stop)
+                await self._log_in(http, control, agents)
+                await self._place_calls(http, control, agents, stop)
             finally:
-                await self._clean_up(http, ami, agents)
+                await self._clean_up(http, control, agents)
                 hangups.unsubscribe()
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -209,8 +213,10 @@ class Demo:
                 "agent desktop: add an agent token for agent1 to HOTLINE_API__TOKENS to watch pops"
             )
 
-    async def _log_in(self, http: httpx.AsyncClient, ami: AmiClient, agents: list[Agent]) -> None:
-        await self._draw_times(ami, agents)
+    async def _log_in(
+        self, http: httpx.AsyncClient, control: CallControl, agents: list[Agent]
+    ) -> None:
+        await self._draw_times(control, agents)
         for agent in agents:
             reply = await http.post(
                 f"/api/v1/agents/{agent.id}/login", json={"device": agent.device}
@@ -218,25 +224,30 @@ class Demo:
             state = "logged in" if reply.status_code == 202 else f"not logged in ({reply.text})"
             self.say(f"agent {agent.id} ({agent.name or agent.device}) {state}")
 
-    async def _draw_times(self, ami: AmiClient, agents: list[Agent]) -> None:
+    async def _draw_times(self, control: CallControl, agents: list[Agent]) -> None:
         """Fresh ring and talk times for every demo agent (the next call each answers)."""
         for agent in agents:
             name = _global_name(agent)
             ring = self._random.uniform(*self.options.ring_s)
             talk = self._random.uniform(*self.options.talk_s)
-            await ami.action("Setvar", Variable=f"{name}_RING", Value=f"{ring:.1f}")
-            await ami.action("Setvar", Variable=f"{name}_TALK", Value=f"{talk:.0f}")
+            await control.set_globals(
+                {f"{name}_RING": f"{ring:.1f}", f"{name}_TALK": f"{talk:.0f}"}
+            )
 
     async def _place_calls(
-        self, http: httpx.AsyncClient, ami: AmiClient, agents: list[Agent], stop: asyncio.Event
+        self,
+        http: httpx.AsyncClient,
+        control: CallControl,
+        agents: list[Agent],
+        stop: asyncio.Event,
     ) -> None:
         deadline = time.monotonic() + self.options.duration_s
         next_status = time.monotonic() + STATUS_EVERY_S
         mean_gap = 60.0 / self.options.rate_per_min
         while not stop.is_set() and deadline - time.monotonic() > 1:
             if len(self._active) < self.options.max_callers:
-                await self._draw_times(ami, agents)
-                await self._place_call(ami)
+                await self._draw_times(control, agents)
+                await self._place_call(control)
             else:
                 self.say(f"{len(self._active)} callers on the line already: waiting")
             gap = self._random.uniform(0.5 * mean_gap, 1.5 * mean_gap)
@@ -247,7 +258,7 @@ class Demo:
                 next_status += STATUS_EVERY_S
                 await self._status(http)
 
-    async def _place_call(self, ami: AmiClient) -> None:
+    async def _place_call(self, control: CallControl) -> None:
         scenario = self._random.choice(self.scenarios)
         caller = f"139{self._random.randrange(10**8):08d}"
         welcome = prompt_seconds(self.settings, scenario.welcome)
@@ -255,23 +266,14 @@ class Demo:
         patience = self._random.uniform(*self.options.patience_s)
         leg = f"{CALLER_PREFIX}{uuid.uuid4().hex[:10]}"
         try:
-            await ami.action(
-                "Originate",
-                Channel=f"Local/{scenario.did}@hotline-entry",
-                CallerID=f'"Demo caller" <{caller}>',
-                ChannelId=leg,
-                OtherChannelId=f"{leg}-ivr",
-                Context="test-caller",
-                Exten="dtmf",
-                Priority="1",
-                Async="true",
-                Variable=[
-                    f"KEYS={dtmf_script(scenario.keys, KEY_GAP_S)}",
-                    f"DELAY={delay:.1f}",
-                    f"HOLD={patience:.0f}",
-                ],
-            )
-        except AmiError as exc:
+            await control.originate(
+                caller_pressing_keys(
+                    scenario.did, f'"Demo caller" <{caller}>',
+                    dtmf_script(scenario.keys, KEY_GAP_S), leg=leg,
+                    delay_s=round(delay, 1), hold_s=round(patience),
+                )
+            )  # fmt: skip
+        except CallControlError as exc:
             self.say(f"could not place a call: {exc}")
             return
         self._active.add(leg)
@@ -290,10 +292,15 @@ class Demo:
                 f"abandoned {totals['abandoned_today']} today"
             )
 
-    async def _clean_up(self, http: httpx.AsyncClient, ami: AmiClient, agents: list[Agent]) -> None:
+    async def _clean_up(
+        self, http: httpx.AsyncClient, control: CallControl, agents: list[Agent]
+    ) -> None:
         self.say("stopping: hanging up demo callers, logging agents out")
-        with contextlib.suppress(AmiError):
-            await ami.action("Hangup", check=False, Channel=f"/^Local/.*{CALLER_PREFIX}/")
+        # By the uniqueids the demo gave its callers (a Hangup by regex would match channel
+        # names, which are Local/<did>@hotline-entry-<n>;1 and never hold the demo's prefix).
+        for leg in list(self._active):
+            with contextlib.suppress(CallControlError):
+                await control.hangup(leg)
         # An agent still on a call cannot log out: it can once the hang-up put it in wrap-up.
         pending = list(agents)
         with contextlib.suppress(TimeoutError):
@@ -306,9 +313,8 @@ class Demo:
             self.say(f"agent {agent.id} could not be logged out: log it out from /supervisor")
         for agent in agents:
             name = _global_name(agent)
-            with contextlib.suppress(AmiError):
-                await ami.action("Setvar", Variable=f"{name}_RING", Value="")
-                await ami.action("Setvar", Variable=f"{name}_TALK", Value="")
+            with contextlib.suppress(CallControlError):
+                await control.set_globals({f"{name}_RING": "", f"{name}_TALK": ""})
 
     async def _log_out(self, http: httpx.AsyncClient, agent: Agent) -> bool:
         try:

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 
 from cti.agi.server import Handler
 from cti.settings import Settings
+from hotline.ivr.webhook import WebhookCaller
 from hotline.pbx import local_pbx
 from ivr.actions import ActionRegistry, demo_registry
+from ivr.ports import EventSink, RecordingControl
 from ivr.reload import ConfigStore
-from ivr.runner import EventSink, IvrRunner, RecordingControl, log_event
-from ivr.webhook import WebhookCaller
+from ivr.runner import IvrRunner, log_event
 
 log = logging.getLogger("hotline.routes")
 

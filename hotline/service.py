@@ -19,7 +19,6 @@ from typing import Any
 
 import uvicorn
 
-from acd.announce import announce_handler
 from acd.service import AcdService
 from cti.agi.server import AgiServer, Handler
 from cti.ami.call_control import AmiCallControl
@@ -27,6 +26,8 @@ from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
 from cti.events import DomainBus
 from cti.settings import Settings
+from hotline.acd.announce import announce_handler
+from hotline.acd.announce_voice import AnnounceVoice
 from hotline.acd.build import build_acd
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
@@ -53,7 +54,6 @@ from hotline.storage.agents import AgentStore
 from hotline.storage.event_log import EventLogWriter
 from hotline.storage.event_store import EventStore
 from hotline.storage.migrate import upgrade_async
-from ivr.announce_voice import AnnounceVoice
 from ivr.publish import publishing_sink
 
 log = logging.getLogger("hotline.service")

@@ -103,7 +103,9 @@ class Closed:
     schedule: str
 
 
-Command = Play | Say | Collect | SetVariable | CallAction | Transfer | Enqueue | Hangup | Closed
+Step = Play | Say | Collect | SetVariable | CallAction  # answered by one outcome
+Terminal = Transfer | Enqueue | Hangup | Closed  # ends the session
+Command = Step | Terminal
 TERMINAL_COMMANDS = (Transfer, Enqueue, Hangup, Closed)
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -239,7 +241,11 @@ class CallerLeft(Event):
 
 @dataclass(frozen=True)
 class SessionEnded(Event):
+    """The last event: how the caller left, the nodes walked and the language spoken."""
+
     outcome: str
+    path: tuple[str, ...] = ()
+    language: str = ""
 
 
 OutcomeName = Literal["queue", "transfer", "hangup", "closed", "abandoned"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 
 from ivr.loader import (
     ModelT,
@@ -136,6 +137,8 @@ def node_targets(node: Node) -> Iterator[tuple[ValuePath, str]]:
             yield ("target",), node.target
         case TransferNode() | QueueNode() | HangupNode():
             return
+        case _:
+            assert_never(node)
 
 
 def node_prompts(node: Node) -> Iterator[tuple[ValuePath, str]]:

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
+from typing import assert_never
 
 from ivr.answers import checked_values, rejection, speakable
 from ivr.commands import (
@@ -53,6 +54,7 @@ from ivr.commands import (
     SessionEnded,
     SessionResult,
     SetVariable,
+    Terminal,
     Transfer,
     VariableSet,
     VipRecognised,
@@ -239,9 +241,10 @@ class MenuSession:
             destination=destination,
             reason=reason,
         )
-        self._emit(SessionEnded, outcome=outcome)
+        result = self._result
+        self._emit(SessionEnded, outcome=outcome, path=result.path, language=result.language)
 
-    def _finish_with(self, command: Command) -> None:
+    def _finish_with(self, command: Terminal) -> None:
         match command:
             case Enqueue():
                 self._finish("queue", enqueue=command)
@@ -251,10 +254,10 @@ class MenuSession:
                 self._finish("closed", reason=f"closed ({command.schedule})")
             case Hangup():
                 self._finish("hangup", reason=command.reason)
-            case _:  # pragma: no cover
-                raise TypeError(command)
+            case _:
+                assert_never(command)
 
-    def _end_with(self, command: Enqueue | Transfer | Hangup | Closed) -> None:
+    def _end_with(self, command: Terminal) -> None:
         """Queue a terminal command; the session ends when the runner is handed it."""
         self._pending.append((command, None))
 
@@ -359,6 +362,8 @@ class MenuSession:
                 self._visit_hangup(node, flow)
             case MenuNode() | CollectNode() | LanguageNode():
                 self._ask(node, flow)
+            case _:
+                assert_never(node)
 
     def _fallback_to_default_queue(self) -> None:
         self._end_with(self._enqueue(self._hotline.default_queue, {}, None, None))
@@ -501,6 +506,8 @@ class MenuSession:
                 self._choose_language(node.options[value])
                 self._push(SetVariable(LANGUAGE_VARIABLE, self._language),
                            lambda _: self._go(node.next, flow))  # fmt: skip
+            case _:
+                assert_never(node)
 
     def _choose_language(self, language: str) -> None:
         self._language = language
@@ -526,6 +533,8 @@ class MenuSession:
                 destination = node.on_failure
             case LanguageNode():  # keep the current language and go on
                 destination = node.next
+            case _:
+                assert_never(node)
         shown = qualify(destination, flow) if destination else self._hotline.default_queue
         self._emit(RetriesExhausted, cause=cause, destination=shown)
         self._go(destination, flow)

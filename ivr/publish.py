@@ -1,45 +1,72 @@
-"""IVR engine events → domain events on the bus (for the event log, live state, screen pops).
+"""IVR engine events → typed domain events on the bus (for the event log, live state, screen
+pops).
 
-The engine has masked sensitive digits already; this mapping keeps only scalars. Every engine
-event is published: the first (``CallStarted``) as ``call.started``, the end as ``ivr.ended``,
-node visits and key input as ``ivr.node`` / ``ivr.input``, the rest as ``ivr.node`` detail.
+The engine has masked sensitive digits already. Every engine event is published: the first
+(``CallStarted``) as ``cti.events.CallStarted``, node visits as ``IvrNode``, key input as
+``IvrInput``, the end as ``IvrEnded`` (with the path walked and the language), and every other
+engine event as an ``IvrNode`` step named after it, its own scalar fields in ``detail``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TypedDict
 
-from cti.events import DomainBus, DomainEvent, EventKind, Scalar, make_event
-from ivr.commands import CallStarted, DigitsEntered, Event, NodeEntered, SessionEnded
-from ivr.runner import CallInfo, EventSink, log_event
+from cti.events import CallStarted, DomainBus, IvrEnded, IvrInput, IvrNode, Scalar
+from ivr import commands
+from ivr.ports import CallInfo, EventSink
+from ivr.runner import log_event
 
-_KINDS: dict[type[Event], EventKind] = {
-    CallStarted: EventKind.CALL_STARTED,
-    NodeEntered: EventKind.IVR_NODE,
-    DigitsEntered: EventKind.IVR_INPUT,
-    SessionEnded: EventKind.IVR_ENDED,
-}
+IvrDomainEvent = CallStarted | IvrNode | IvrInput | IvrEnded
+_ENVELOPE = frozenset({"seq", "node"})  # fields every engine event has; not step detail
 
 
-def to_domain_event(call: CallInfo, event: Event) -> DomainEvent:
-    data: dict[str, Scalar] = {
+class _Common(TypedDict):
+    """The fields every IVR domain event has."""
+
+    call_id: str
+    hotline: str
+    config_version: str
+    seq: int
+    node: str
+
+
+def to_domain_event(call: CallInfo, event: commands.Event) -> IvrDomainEvent:
+    common = _Common(
+        call_id=call.uniqueid, hotline=call.hotline, config_version=call.config_version,
+        seq=event.seq, node=event.node,
+    )  # fmt: skip
+    match event:
+        case commands.CallStarted():
+            return CallStarted(
+                **common, did=event.did, caller=event.caller,
+                caller_name=call.caller_name or None, product=call.product,
+                channel=call.channel, language=event.language, vip=event.vip,
+            )  # fmt: skip
+        case commands.NodeEntered():
+            return IvrNode(**common, event="NodeEntered", node_kind=event.kind)
+        case commands.DigitsEntered():
+            return IvrInput(**common, digits=event.digits, accepted=event.accepted,
+                            reason=event.reason)  # fmt: skip
+        case commands.SessionEnded():
+            return IvrEnded(**common, outcome=event.outcome, path=event.path,
+                            language=event.language or None)  # fmt: skip
+        case _:  # the other steps (timeouts, retries, language, actions ...): not a union
+            return IvrNode(**common, event=type(event).__name__, detail=_detail(event))
+
+
+def _detail(event: commands.Event) -> dict[str, Scalar]:
+    return {
         key: value
         for key, value in asdict(event).items()
-        if isinstance(value, str | int | float | bool) or value is None
+        if key not in _ENVELOPE and (isinstance(value, str | int | float | bool) or value is None)
     }
-    data["event"] = type(event).__name__
-    data["hotline"] = call.hotline
-    data["config_version"] = call.config_version
-    if isinstance(event, CallStarted):
-        data["channel"] = call.channel
-        data["product"] = call.product
-    return make_event(_KINDS.get(type(event), EventKind.IVR_NODE), call_id=call.uniqueid, data=data)
 
 
 def publishing_sink(bus: DomainBus, *, also_log: bool = True) -> EventSink:
     """A sink that publishes each event (never blocks) and, by default, logs it too."""
 
-    def sink(call: CallInfo, event: Event) -> None:
+    def sink(call: CallInfo, event: commands.Event) -> None:
         bus.publish(to_domain_event(call, event))
         if also_log:
             log_event(call, event)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +82,13 @@ def fingerprint(directory: Path) -> tuple[str, tuple[str, ...]]:
 
 
 Validate = Callable[[Path], tuple[IvrConfig | None, list[Problem]]]
+Changes = AsyncIterable[set[tuple[Change, str]]]
+
+
+def is_config_change(change: Change, path: str) -> bool:
+    """A YAML file of the configuration; not a hidden file or directory (editor swap files,
+    ``.git``)."""
+    return path.endswith(CONFIG_SUFFIXES) and "/." not in path
 
 
 class ConfigStore:
@@ -169,19 +176,20 @@ class ConfigStore:
         debounce_ms: int = 1600,
         step_ms: int = 300,
         stop_event: asyncio.Event | None = None,
+        changes: Changes | None = None,
     ) -> None:
-        """Reload on every (grouped) change of a YAML file under the directory, until stopped."""
-
-        def relevant(change: Change, path: str) -> bool:
-            return path.endswith(CONFIG_SUFFIXES) and "/." not in path
-
-        async for changes in awatch(
-            self.directory,
-            watch_filter=relevant,
-            debounce=debounce_ms,
-            step=step_ms,
-            stop_event=stop_event,
-            recursive=True,
-        ):
-            log.info("IVR configuration changed", extra={"changes": len(changes)})
+        """Reload once per batch of changes to the YAML files under the directory, until
+        stopped. The batches come from watchfiles (a burst of writes within ``debounce_ms`` is
+        one batch) unless ``changes`` supplies them (tests)."""
+        if changes is None:
+            changes = awatch(
+                self.directory,
+                watch_filter=is_config_change,
+                debounce=debounce_ms,
+                step=step_ms,
+                stop_event=stop_event,
+                recursive=True,
+            )
+        async for batch in changes:
+            log.info("IVR configuration changed", extra={"changes": len(batch)})
             await self.reload()

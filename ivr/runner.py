@@ -31,14 +31,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import assert_never
 from urllib.parse import urlencode
 
-from cti.agi.environment import AgiEnvironment
 from cti.agi.errors import AgiCommandFailed, AgiError, AgiHangup
 from cti.variables import (
     HOTLINE_CALLER_LANGUAGE,
@@ -60,14 +59,13 @@ from cti.variables import (
     ROUTE_TRANSFER,
     USER_EVENT_IVR_DONE,
 )
-from ivr.actions import ActionError, ActionRegistry, ActionValues
+from ivr.actions import ActionError, ActionRegistry
 from ivr.commands import (
     ActionResult,
     CallAction,
     CallerHungUp,
     Closed,
     Collect,
-    Command,
     CommandDone,
     Digits,
     Enqueue,
@@ -79,11 +77,13 @@ from ivr.commands import (
     Say,
     SessionResult,
     SetVariable,
+    Step,
+    Terminal,
     Transfer,
 )
 from ivr.digits import mask
 from ivr.engine import MenuSession, State
-from ivr.model import Webhook
+from ivr.ports import AgiChannel, CallInfo, EventSink, RecordingControl, WebhookPort
 from ivr.reload import ConfigSnapshot
 from ivr.say import SAY_DIR, CannotSay, spoken_tokens
 
@@ -94,69 +94,9 @@ _MAX_VARIABLE_CHARS = 1500
 _DIGIT_RUN = re.compile(r"\d{6,}")
 
 
-class AgiChannel(Protocol):
-    """What the runner uses of ``cti.agi.AgiSession`` (a fake implements it in unit tests)."""
-
-    env: AgiEnvironment
-
-    @property
-    def args(self) -> dict[str, str]: ...
-
-    async def answer(self) -> None: ...
-
-    async def stream_file(
-        self, file: str, escape_digits: str = "", sample_offset: int | None = None
-    ) -> tuple[str | None, int]: ...
-
-    async def get_data(
-        self, file: str, timeout_ms: int | None = None, max_digits: int | None = None
-    ) -> tuple[str, bool]: ...
-
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None: ...
-
-    async def say_number(
-        self, number: int, escape_digits: str = "", gender: str | None = None
-    ) -> str | None: ...
-
-    async def set_variable(self, name: str, value: str) -> None: ...
-
-    async def get_variable(self, name: str) -> str | None: ...
-
-    async def exec(self, application: str, *args: str) -> int: ...
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    uniqueid: str
-    channel: str
-    did: str
-    caller: str
-    hotline: str = ""
-    config_version: str = ""
-    product: str = ""
-
-
-class EventSink(Protocol):
-    """Receives every engine event of every call. Must not block: queue, store elsewhere."""
-
-    def __call__(self, call: CallInfo, event: Event) -> None: ...
-
-
-class RecordingControl(Protocol):
-    """Mutes the call recording while sensitive digits are typed (MixMonitorMute, later)."""
-
-    async def set_muted(self, call: CallInfo, muted: bool) -> None: ...
-
-
 class NoRecording:
     async def set_muted(self, call: CallInfo, muted: bool) -> None:
         return None
-
-
-class WebhookPort(Protocol):
-    async def call(
-        self, webhook: Webhook, action: str, params: Mapping[str, str], timeout_s: float
-    ) -> ActionValues: ...
 
 
 def log_event(call: CallInfo, event: Event) -> None:
@@ -173,6 +113,11 @@ def redact_digits(text: str) -> str:
     """Mask digit runs in free text we did not write (action errors): they may be account or
     card numbers."""
     return _DIGIT_RUN.sub(lambda match: mask(match.group(0)), text)
+
+
+def _known(text: str) -> str:
+    # Asterisk says "unknown" for a caller id (number or name) the network did not send.
+    return "" if text in ("", "unknown") else text
 
 
 def _bounded(text: str) -> str:
@@ -213,8 +158,10 @@ class IvrRunner:
     async def __call__(self, session: AgiChannel) -> None:
         env = session.env
         did = session.args.get("did") or env.extension
-        caller = "" if env.callerid in ("", "unknown") else env.callerid
-        call = CallInfo(env.uniqueid, env.channel, did, caller)
+        caller = _known(env.callerid)
+        call = CallInfo(
+            env.uniqueid, env.channel, did, caller, caller_name=_known(env.calleridname)
+        )
         snapshot = self._snapshots()  # once: the whole call runs on this version
         if snapshot is None:
             log.error("no valid IVR configuration loaded: caller goes to the native queue",
@@ -227,8 +174,8 @@ class IvrRunner:
                         extra={"uniqueid": call.uniqueid, "did": did})  # fmt: skip
             await session.set_variable(HOTLINE_ROUTE, ROUTE_FALLBACK)
             return
-        call = CallInfo(
-            env.uniqueid, env.channel, did, caller, hotline.id, snapshot.version, hotline.product
+        call = replace(
+            call, hotline=hotline.id, config_version=snapshot.version, product=hotline.product
         )
         started = time.monotonic()
         await session.answer()
@@ -269,10 +216,15 @@ class IvrRunner:
         command = menu.start()
         while True:
             self._flush(call, menu)
-            if menu.state is State.FINISHED:
-                assert menu.result is not None
-                return await self._leave(session, call, command, menu.result)
-            command = menu.send(await self._execute(session, call, command))
+            # The session is finished exactly when it hands out a terminal command.
+            match command:
+                case Play() | Say() | Collect() | SetVariable() | CallAction():
+                    command = menu.send(await self._execute(session, call, command))
+                case Enqueue() | Transfer() | Hangup() | Closed():
+                    assert menu.result is not None
+                    return await self._leave(session, call, command, menu.result)
+                case _:
+                    assert_never(command)
 
     def _flush(self, call: CallInfo, menu: MenuSession) -> None:
         for event in menu.take_events():
@@ -283,7 +235,7 @@ class IvrRunner:
 
     # --- commands ------------------------------------------------------------------------
 
-    async def _execute(self, session: AgiChannel, call: CallInfo, command: Command) -> Outcome:
+    async def _execute(self, session: AgiChannel, call: CallInfo, command: Step) -> Outcome:
         match command:
             case Play():
                 await self._play(session, call, command.lang, command.audio,
@@ -299,7 +251,8 @@ class IvrRunner:
                 return CommandDone()
             case CallAction():
                 return await self._action(command)
-        raise TypeError(f"not an executable command: {command!r}")  # pragma: no cover
+            case _:
+                assert_never(command)
 
     def _audio(self, language: str, name: str) -> str:
         return f"{self._prompts}/{language}/{name}"
@@ -374,7 +327,7 @@ class IvrRunner:
     # --- leaving the IVR -----------------------------------------------------------------
 
     async def _leave(
-        self, session: AgiChannel, call: CallInfo, command: Command, result: SessionResult
+        self, session: AgiChannel, call: CallInfo, command: Terminal, result: SessionResult
     ) -> str:
         variables = {
             HOTLINE_IVR_OUTCOME: result.outcome,
@@ -406,8 +359,8 @@ class IvrRunner:
                 route = ROUTE_TRANSFER
             case Hangup() | Closed():
                 route = ROUTE_HANGUP
-            case _:  # pragma: no cover - the engine finishes only on terminal commands
-                raise TypeError(command)
+            case _:
+                assert_never(command)
         for name, value in variables.items():
             await session.set_variable(name, value)
         await session.set_variable(HOTLINE_ROUTE, route)

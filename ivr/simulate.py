@@ -13,10 +13,11 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from ivr.actions import ActionError, ActionRegistry
 from ivr.commands import (
+    TERMINAL_COMMANDS,
     ActionResult,
     CallAction,
     Closed,
@@ -32,11 +33,12 @@ from ivr.commands import (
     Say,
     SessionResult,
     SetVariable,
+    Step,
     Transfer,
 )
 from ivr.config import IvrConfig
 from ivr.digits import mask
-from ivr.engine import MenuSession, State
+from ivr.engine import MenuSession
 from ivr.model import LanguageNode
 
 TIMEOUT_TOKEN = "_"
@@ -100,7 +102,8 @@ def _describe(command: Command) -> str:
             return f"hangup  ({command.reason})"
         case Closed():
             return f"closed  (schedule {command.schedule})"
-    raise TypeError(command)  # pragma: no cover
+        case _:
+            assert_never(command)
 
 
 def simulate(
@@ -126,7 +129,7 @@ def simulate(
     command = session.start()
     for _ in range(MAX_COMMANDS):
         transcript.append(_describe(command))
-        if session.state is State.FINISHED:
+        if isinstance(command, TERMINAL_COMMANDS):  # the session is finished
             break
         outcome = _answer(config, session, command, groups, registry, language, transcript)
         command = session.send(outcome)
@@ -140,7 +143,7 @@ def simulate(
 def _answer(
     config: IvrConfig,
     session: MenuSession,
-    command: Command,
+    command: Step,
     groups: Iterator[str],
     registry: ActionRegistry,
     language: str | None,
@@ -169,8 +172,10 @@ def _answer(
             return result
         case SetVariable():
             return CommandDone()
-        case _:
+        case Play() | Say():
             return PlaybackDone()
+        case _:
+            assert_never(command)
 
 
 def _run_action(command: CallAction, registry: ActionRegistry) -> ActionResult:

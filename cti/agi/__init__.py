@@ -3,7 +3,6 @@
 from cti.agi.codec import (
     NEED_DATA,
     AgiConnection,
-    AgiReply,
     ConnectionClosed,
     EnvironmentReceived,
     HangupReceived,
@@ -25,6 +24,7 @@ from cti.agi.errors import (
     AgiInvalidCommand,
     AgiLocalProtocolError,
     AgiProtocolError,
+    AgiReply,
     AgiTimeoutError,
     AgiUsageError,
 )

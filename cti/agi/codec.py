@@ -17,11 +17,16 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from cti.agi.environment import AgiEnvironment
-from cti.agi.errors import AgiInvalidArgument, AgiLocalProtocolError, AgiProtocolError
+from cti.agi.errors import (
+    AgiInvalidArgument,
+    AgiLocalProtocolError,
+    AgiProtocolError,
+    AgiReply,
+)
 
 # res_agi.c reads a command into char buf[AGI_BUF_LEN] (2048): longer lines would be split
 # into two commands, so we refuse them.
@@ -48,36 +53,6 @@ class NeedData:
 
 
 NEED_DATA: Final = NeedData()
-
-
-@dataclass(frozen=True, slots=True)
-class AgiReply:
-    """One reply. ``result`` is the raw text after ``result=`` (digits may include * and #)."""
-
-    code: int
-    result: str | None = None
-    # The parenthesised part: "timeout", "dtmf", a variable's value.
-    data: str | None = None
-    # Other key=value pairs, e.g. endpos.
-    fields: dict[str, str] = field(default_factory=dict)
-    # Free text: the message of 5xx replies, the usage text of 520, "Trying..." of 100.
-    text: str = ""
-    raw: str = ""
-
-    @property
-    def result_int(self) -> int:
-        try:
-            return int(self.result)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise AgiProtocolError(f"non-numeric result in {self.raw!r}") from None
-
-    @property
-    def endpos(self) -> int:
-        value = self.fields.get("endpos", "0")
-        try:
-            return int(value)
-        except ValueError:
-            raise AgiProtocolError(f"non-numeric endpos in {self.raw!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,15 @@
   cares about "the caller is gone" catches ``AgiHangup``.
 - The peer sent garbage: :class:`AgiProtocolError`.
 - We tried to send something illegal: :class:`AgiLocalProtocolError` / :class:`AgiInvalidArgument`.
+
+:class:`AgiReply` lives here, not in the codec: a command error carries the reply that caused
+it, and the reply's own accessors raise :class:`AgiProtocolError`. The codec parses replies and
+imports both from here, never the other way round.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cti.agi.codec import AgiReply
+from dataclasses import dataclass, field
 
 
 class AgiError(Exception):
@@ -42,6 +43,36 @@ class AgiHangup(AgiError):
     def __init__(self, reason: str = "hangup") -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AgiReply:
+    """One reply. ``result`` is the raw text after ``result=`` (digits may include * and #)."""
+
+    code: int
+    result: str | None = None
+    # The parenthesised part: "timeout", "dtmf", a variable's value.
+    data: str | None = None
+    # Other key=value pairs, e.g. endpos.
+    fields: dict[str, str] = field(default_factory=dict)
+    # Free text: the message of 5xx replies, the usage text of 520, "Trying..." of 100.
+    text: str = ""
+    raw: str = ""
+
+    @property
+    def result_int(self) -> int:
+        try:
+            return int(self.result)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise AgiProtocolError(f"non-numeric result in {self.raw!r}") from None
+
+    @property
+    def endpos(self) -> int:
+        value = self.fields.get("endpos", "0")
+        try:
+            return int(value)
+        except ValueError:
+            raise AgiProtocolError(f"non-numeric endpos in {self.raw!r}") from None
 
 
 class AgiCommandError(AgiError):

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from cti.agi.codec import AgiReply, ConnectionClosed, HangupReceived, ReplyReceived
+from cti.agi.codec import ConnectionClosed, HangupReceived, ReplyReceived
 from cti.agi.environment import AgiEnvironment
 from cti.agi.errors import (
     AgiCommandError,
@@ -25,6 +25,7 @@ from cti.agi.errors import (
     AgiHangup,
     AgiInvalidCommand,
     AgiProtocolError,
+    AgiReply,
     AgiTimeoutError,
     AgiUsageError,
 )

@@ -1,1 +1,2 @@
-"""The ACD's adapters: its AMI feed, its AGI announcement route, its wiring."""
+"""The ACD's adapters: its AMI feed and wiring, the ``acd-announce`` FastAGI route and the
+IVR's voice for it."""

@@ -21,8 +21,8 @@ import httpx
 from acd.agent_state import AgentState
 from cti.ami.client import AmiClient
 from cti.settings import IvrSettings, Settings, load_settings
+from hotline.ivr.call import dtmf_script
 from hotline.service import Engine, build_engine, serve
-from ivr.call import dtmf_script
 from ivr.config import load_config
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from tests.integration.acd_helpers import ensure_acd_dialplan

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import pytest
 
 from acd.agent_state import AgentState
-from acd.announce import announce_handler
 from acd.model import AcdConfig, OverflowRule, OverflowTarget, Queue
 from acd.service import AcdService
 from cti.agi.server import AgiServer
 from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
 from cti.settings import AgiSettings
+from hotline.acd.announce import announce_handler
 from hotline.acd.build import ami_acd_pbx
 from tests.integration.acd_helpers import (
     AcdRig,

@@ -92,7 +92,9 @@ class Recorder:
 async def agi_server(
     pbx: PbxUnderTest, handler: Handler, recorder: bool = False
 ) -> AsyncIterator[tuple[AgiServer, Recorder | None]]:
-    settings = AgiSettings(host="127.0.0.1", port=pbx.agi_port, idle_timeout_s=20)
+    settings = AgiSettings.model_validate(
+        {"host": "127.0.0.1", "port": pbx.agi_port, "idle_timeout_s": 20}
+    )
     proxy: asyncio.Server | None = None
     rec: Recorder | None = None
     if recorder:

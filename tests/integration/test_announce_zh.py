@@ -1,6 +1,7 @@
 """Hold announcements in the IVR's own voice on the real Asterisk: a Chinese and an English
 caller wait in one queue while its only agent talks to a first caller; each is visited by
-``acd-announce`` (``acd.announce`` over ``ivr.announce_voice``) on a FastAGI port of our own.
+``acd-announce`` (``hotline.acd.announce`` over ``hotline.acd.announce_voice``) on a FastAGI
+port of our own.
 
 The shipped configuration's hold prompts and number vocabulary are synthesised into a tmp dir
 and copied into a directory of this run inside the test PBX instance — not ``prompts/``, which
@@ -22,15 +23,15 @@ from typing import Any
 import pytest
 
 from acd.agent_state import AgentState
-from acd.announce import announce_handler
-from acd.asterisk import AmiAcdPbx
 from acd.model import AnnouncementPolicy, Queue
 from acd.service import AcdService
 from cti.agi.server import AgiServer
 from cti.agi.session import AgiSession
 from cti.ami.client import AmiClient
 from cti.settings import AgiSettings, IvrSettings
-from ivr.announce_voice import ANNOUNCEMENT_AUDIO, AnnounceVoice
+from hotline.acd.announce import announce_handler
+from hotline.acd.announce_voice import ANNOUNCEMENT_AUDIO, AnnounceVoice
+from hotline.acd.build import ami_acd_pbx
 from ivr.config import load_config
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from ivr.say import SAY_DIR
@@ -149,7 +150,7 @@ async def test_chinese_and_english_callers_hear_their_own_language(
     changed = asyncio.Event()  # the ACD published something
     acd = AcdService(
         config([queue], [agent_def(AGENT, {"credit_card": 5, "language_zh": 5, "language_en": 5})]),
-        AmiAcdPbx(ami, agent_family=family),
+        ami_acd_pbx(ami, agent_family=family),
         publish=lambda event: changed.set(),
     )
     await acd.start()

@@ -25,12 +25,13 @@ import pytest
 
 from cti.agi.server import AgiServer
 from cti.settings import IvrSettings
+from hotline.ivr.call import CallReport, CallScript, place_test_call
 from hotline.routes import build_ivr
-from ivr.call import CallReport, CallScript, place_test_call
 from ivr.commands import ActionFinished, DigitsEntered, Event, SessionEnded
 from ivr.config import load_config
+from ivr.ports import CallInfo
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
-from ivr.runner import CallInfo, log_event
+from ivr.runner import log_event
 from tests.integration.conftest import PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"

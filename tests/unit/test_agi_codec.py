@@ -14,7 +14,6 @@ from cti.agi.codec import (
     MAX_COMMAND_BYTES,
     NEED_DATA,
     AgiConnection,
-    AgiReply,
     ConnectionClosed,
     EnvironmentReceived,
     Event,
@@ -33,6 +32,7 @@ from cti.agi.errors import (
     AgiInvalidArgument,
     AgiLocalProtocolError,
     AgiProtocolError,
+    AgiReply,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "agi"

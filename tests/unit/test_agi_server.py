@@ -1,10 +1,12 @@
-"""AgiServer and AgiSession against real TCP clients on 127.0.0.1 that play Asterisk."""
+"""AgiServer and AgiSession against real TCP clients on 127.0.0.1 that play Asterisk, on a
+loop whose clock jumps (``tests.fakes.virtual_time``): watchdogs, deadlines and grace periods
+fire in order without the test waiting for them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from cti.agi import (
     AgiUsageError,
 )
 from cti.settings import AgiSettings
+from tests.fakes.virtual_time import in_virtual_time
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 
@@ -93,15 +96,6 @@ def settings(**overrides: Any) -> AgiSettings:
     return AgiSettings(**values)
 
 
-@pytest.fixture
-async def no_leaks() -> AsyncIterator[None]:
-    before = asyncio.all_tasks()
-    yield
-    leaked = {t for t in asyncio.all_tasks() - before if not t.done()}
-    leaked.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
-    assert not leaked, leaked
-
-
 async def serve(routes: dict[str, Handler], **overrides: Any) -> AgiServer:
     server = AgiServer(settings(**overrides), routes)
     await server.start()
@@ -118,7 +112,8 @@ async def wait_until(predicate: Callable[[], bool], within_s: float = 5) -> None
 # ---------------------------------------------------------------------------- happy path
 
 
-async def test_happy_path_session(no_leaks: None) -> None:
+@in_virtual_time
+async def test_happy_path_session() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -197,7 +192,8 @@ async def test_happy_path_session(no_leaks: None) -> None:
     assert (stats.started, stats.completed, stats.failed, stats.active) == (1, 1, 0, 0)
 
 
-async def test_typed_errors_for_510_511_520(no_leaks: None) -> None:
+@in_virtual_time
+async def test_typed_errors_for_510_511_520() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -242,7 +238,8 @@ async def test_typed_errors_for_510_511_520(no_leaks: None) -> None:
 # ---------------------------------------------------------------------------- hangups
 
 
-async def test_hangup_line_before_the_reply(no_leaks: None) -> None:
+@in_virtual_time
+async def test_hangup_line_before_the_reply() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -276,8 +273,10 @@ async def test_hangup_line_before_the_reply(no_leaks: None) -> None:
         (["200 result=6"], AgiCommandFailed),
     ],
 )
+@in_virtual_time
 async def test_minus_one_is_told_apart_by_channel_status(
-    probe_reply: list[str], expected: type[Exception], no_leaks: None
+    probe_reply: list[str],
+    expected: type[Exception],
 ) -> None:
     seen = Recorder()
 
@@ -300,7 +299,8 @@ async def test_minus_one_is_told_apart_by_channel_status(
     assert isinstance(seen.results[0], expected)
 
 
-async def test_peer_closes_mid_command(no_leaks: None, caplog: pytest.LogCaptureFixture) -> None:
+@in_virtual_time
+async def test_peer_closes_mid_command(caplog: pytest.LogCaptureFixture) -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -326,7 +326,8 @@ async def test_peer_closes_mid_command(no_leaks: None, caplog: pytest.LogCapture
     assert record.__dict__["script"] == "ivr"
 
 
-async def test_peer_closes_between_lines(no_leaks: None) -> None:
+@in_virtual_time
+async def test_peer_closes_between_lines() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -350,9 +351,8 @@ async def test_peer_closes_between_lines(no_leaks: None) -> None:
 # ---------------------------------------------------------------------------- misbehaving peers
 
 
-async def test_unknown_route_says_why_and_closes(
-    no_leaks: None, caplog: pytest.LogCaptureFixture
-) -> None:
+@in_virtual_time
+async def test_unknown_route_says_why_and_closes(caplog: pytest.LogCaptureFixture) -> None:
     server = await serve({"ivr": _never_called})
     try:
         peer = await FakeAsterisk.call(server.port, "nope?x=1")
@@ -372,8 +372,9 @@ async def _never_called(session: AgiSession) -> None:  # pragma: no cover
     raise AssertionError("not routed here")
 
 
+@in_virtual_time
 async def test_misbehaving_clients_do_not_disturb_a_session(
-    no_leaks: None, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="cti.agi")
     release = asyncio.Event()
@@ -416,8 +417,9 @@ async def test_misbehaving_clients_do_not_disturb_a_session(
     assert all("remote" in r.__dict__ for r in caplog.records if r.levelno >= logging.WARNING)
 
 
+@in_virtual_time
 async def test_handler_exception_is_logged_and_server_keeps_serving(
-    no_leaks: None, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     calls = 0
 
@@ -444,9 +446,8 @@ async def test_handler_exception_is_logged_and_server_keeps_serving(
     assert record.__dict__["uniqueid"] == "1732820000.1"
 
 
-async def test_idle_watchdog_ends_a_stuck_handler(
-    no_leaks: None, caplog: pytest.LogCaptureFixture
-) -> None:
+@in_virtual_time
+async def test_idle_watchdog_ends_a_stuck_handler(caplog: pytest.LogCaptureFixture) -> None:
     cancelled = asyncio.Event()
 
     async def ivr(session: AgiSession) -> None:
@@ -471,7 +472,8 @@ async def test_idle_watchdog_ends_a_stuck_handler(
     assert any("idle timeout" in r.getMessage() for r in caplog.records)
 
 
-async def test_waiting_for_asterisk_is_not_idleness(no_leaks: None) -> None:
+@in_virtual_time
+async def test_waiting_for_asterisk_is_not_idleness() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -492,7 +494,8 @@ async def test_waiting_for_asterisk_is_not_idleness(no_leaks: None) -> None:
     assert server.stats.completed == 1
 
 
-async def test_reply_timeout(no_leaks: None) -> None:
+@in_virtual_time
+async def test_reply_timeout() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -513,7 +516,8 @@ async def test_reply_timeout(no_leaks: None) -> None:
     assert isinstance(seen.results[0], TimeoutError)
 
 
-async def test_concurrent_commands_on_one_session_are_refused(no_leaks: None) -> None:
+@in_virtual_time
+async def test_concurrent_commands_on_one_session_are_refused() -> None:
     seen = Recorder()
 
     async def ivr(session: AgiSession) -> None:
@@ -543,7 +547,8 @@ async def test_concurrent_commands_on_one_session_are_refused(no_leaks: None) ->
 # ---------------------------------------------------------------------------- shutdown
 
 
-async def test_graceful_stop_lets_sessions_finish_then_cancels(no_leaks: None) -> None:
+@in_virtual_time
+async def test_graceful_stop_lets_sessions_finish_then_cancels() -> None:
     finished: list[str] = []
 
     async def quick(session: AgiSession) -> None:
@@ -585,13 +590,15 @@ async def test_graceful_stop_lets_sessions_finish_then_cancels(no_leaks: None) -
     assert server.sessions == frozenset()
 
 
-async def test_start_stop_leaves_no_tasks(no_leaks: None) -> None:
+@in_virtual_time
+async def test_start_stop_leaves_no_tasks() -> None:
     async with AgiServer(settings(), {}) as server:
         assert server.port > 0
     assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
-async def test_many_concurrent_sessions(no_leaks: None) -> None:
+@in_virtual_time
+async def test_many_concurrent_sessions() -> None:
     async def ivr(session: AgiSession) -> None:
         await session.answer()
         value = await session.get_variable("N")

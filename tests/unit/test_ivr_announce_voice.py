@@ -1,6 +1,6 @@
 """The IVR's voice for the ACD's hold announcements: the files a Chinese or an English caller
-hears (driven through ``acd.announce``'s own handler), the prompts that back them in the shipped
-configuration, and the fallbacks to Asterisk's sounds."""
+hears (driven through ``hotline.acd.announce``'s own handler), the prompts that back them in
+the shipped configuration, and the fallbacks to Asterisk's sounds."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-import acd.announce
-from acd.announce import announce_handler
+import hotline.acd.announce
 from acd.call_record import Announcement
 from acd.model import AcdConfig, AnnouncementPolicy, Queue
-from cti.agi.codec import AgiReply
 from cti.agi.environment import AgiEnvironment
-from cti.agi.errors import AgiCommandFailed, AgiHangup
+from cti.agi.errors import AgiCommandFailed, AgiHangup, AgiReply
 from cti.variables import HOTLINE_ANNOUNCE_EVERY, HOTLINE_LANGUAGE
-from ivr.announce_voice import ANNOUNCEMENT_AUDIO, AnnounceVoice, count_tokens
+from hotline.acd.announce import announce_handler
+from hotline.acd.announce_voice import ANNOUNCEMENT_AUDIO, AnnounceVoice, count_tokens
 from ivr.config import load_config
 from ivr.prompts import wanted_audio
 from ivr.say import VOCABULARY, text_of
@@ -79,7 +78,7 @@ class FakeAcd:
 async def visit(position: int, ewt_s: float, channel: FakeChannel) -> list[str]:
     voice = AnnounceVoice(PROMPTS + "/")
     handler = announce_handler(
-        FakeAcd(position, ewt_s),  # type: ignore[arg-type]
+        FakeAcd(position, ewt_s),
         say_number=voice.say_number,
         prompt=voice.prompt,
     )
@@ -179,6 +178,6 @@ def test_the_shipped_configuration_has_every_announcement_in_every_language() ->
 
 
 def test_every_sound_the_acd_names_has_an_announcement() -> None:
-    source = Path(acd.announce.__file__).read_text(encoding="utf-8")
+    source = Path(hotline.acd.announce.__file__).read_text(encoding="utf-8")
     named = set(re.findall(r'"(queue-[a-z-]+)"', source))
     assert named and named == set(ANNOUNCEMENT_AUDIO)

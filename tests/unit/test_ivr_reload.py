@@ -1,52 +1,41 @@
 """Hot reload: a good change is swapped in, a bad one refused (old version keeps serving, the
-error is visible with file:line:col), calls in progress keep their snapshot, bursts are one
-reload; and the status endpoint shows it all."""
+error is visible with file:line:col), calls in progress keep their snapshot, each batch of
+changes is one reload; and the status endpoint shows it all. The real file watcher (a burst
+of writes is one batch): tests/integration/test_ivr_reload_watch.py."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from watchfiles import Change
 
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.config_status import config_status_router
 from ivr.actions import demo_registry
-from ivr.reload import ConfigStore
+from ivr.reload import is_config_change
 from ivr.runner import IvrRunner
-from tests.unit.test_ivr_runner import OPEN, FakeChannel, Recorder
+from tests.fakes.ivr import OPEN, FakeChannel, Recorder, config_store, edit, editable_test_bank
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 TOKEN = "supervisor-token-0123456789"
 
 
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def _store(directory: Path) -> ConfigStore:
-    return ConfigStore(directory, action_names=demo_registry().names())
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    return editable_test_bank(tmp_path)
 
 
 def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     serving = store.current()
     assert serving is not None
     flow = config_dir / "ivr" / "bank.yaml"
-    _edit(flow, "next: lost_card_agent", "next: no_such_node")
+    edit(flow, "next: lost_card_agent", "next: no_such_node")
     assert not store.load()
     assert store.current() is serving
     status = store.config_status()
@@ -58,8 +47,8 @@ def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Pat
     line = flow.read_text().splitlines()[problem.line - 1]
     assert "no_such_node" in line and problem.col > 1
     # Fixing it swaps the new version in and clears the error.
-    _edit(flow, "next: no_such_node", "next: lost_card_agent")
-    _edit(flow, "en: Hello", "en: Hello again")
+    edit(flow, "next: no_such_node", "next: lost_card_agent")
+    edit(flow, "en: Hello", "en: Hello again")
     assert store.load()
     current = store.current()
     assert current is not None and current is not serving
@@ -69,7 +58,7 @@ def test_bad_change_is_refused_and_the_old_version_keeps_serving(config_dir: Pat
 
 
 def test_invalid_yaml_is_refused_with_its_position(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     (config_dir / "queues.yaml").write_text("queues:\n  - {id: general, product: [\n")
     assert not store.load()
@@ -80,7 +69,7 @@ def test_invalid_yaml_is_refused_with_its_position(config_dir: Path) -> None:
 
 
 def test_unchanged_files_are_not_reloaded(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     first = store.current()
     assert store.load()
@@ -92,7 +81,7 @@ def test_a_broken_first_load_leaves_no_snapshot_until_fixed(config_dir: Path) ->
     hotlines = config_dir / "hotlines.yaml"
     good = hotlines.read_text()
     hotlines.write_text(good.replace("default_queue: general", "default_queue: nowhere"))
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert not store.load()
     assert store.current() is None
     assert store.config_status().version is None
@@ -102,7 +91,7 @@ def test_a_broken_first_load_leaves_no_snapshot_until_fixed(config_dir: Path) ->
 
 
 async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     reloaded = asyncio.Event()
     proceed = asyncio.Event()
@@ -123,7 +112,7 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
     await reloaded.wait()
     old_version = store.current().version  # type: ignore[union-attr]
     # While the caller is in the main menu, agents' queue changes for new calls.
-    _edit(config_dir / "ivr" / "bank.yaml", "queue: general\n", "queue: lost-card\n")
+    edit(config_dir / "ivr" / "bank.yaml", "queue: general\n", "queue: lost-card\n")
     assert await store.reload()
     assert store.current().version != old_version  # type: ignore[union-attr]
     proceed.set()
@@ -136,37 +125,42 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
     assert new_call.variables["HOTLINE_QUEUE"] == "lost-card"
 
 
-async def test_watcher_groups_a_burst_of_writes_into_one_reload(config_dir: Path) -> None:
-    store = _store(config_dir)
+async def test_each_batch_of_changes_is_one_reload_and_a_bad_one_is_refused(
+    config_dir: Path,
+) -> None:
+    store = config_store(config_dir)
     assert store.load()
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(store.watch(debounce_ms=2000, step_ms=150, stop_event=stop))
-    await asyncio.sleep(0.5)  # let the watcher start
     flow = config_dir / "ivr" / "bank.yaml"
-    for index in range(5):  # an editor saving several times in a row
-        _edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
-        await asyncio.sleep(0.02)
-    deadline = asyncio.get_running_loop().time() + 10
-    while store.config_status().reloads < 2:
-        assert asyncio.get_running_loop().time() < deadline, "no reload seen"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.6)
+    changed = {(Change.modified, str(flow))}
+
+    async def editor() -> AsyncIterator[set[tuple[Change, str]]]:
+        # The watcher asks for the next batch only once it has reloaded the last one.
+        for index in range(5):  # an editor saving several times in a row: one batch
+            edit(flow, f"Hello{'!' * index}", f"Hello{'!' * (index + 1)}")
+        yield changed
+        current = store.current()
+        assert current is not None and store.config_status().reloads == 2
+        assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
+        edit(flow, "kind: play", "kind: dance")
+        yield changed
+        assert store.current() is current and store.config_status().refused == 1
+        yield changed  # the same bad files again: refused again, nothing swapped
+        assert store.current() is current
+
+    await store.watch(changes=editor())
     assert store.config_status().reloads == 2
-    current = store.current()
-    assert current is not None
-    assert current.config.prompts["bank.welcome"].text["en"] == "Hello!!!!!"
-    # A bad write is refused by the watcher too.
-    _edit(flow, "kind: play", "kind: dance")
-    while store.config_status().refused < 1:
-        assert asyncio.get_running_loop().time() < deadline + 10, "no refusal seen"
-        await asyncio.sleep(0.05)
-    assert store.current() is current
-    stop.set()
-    await asyncio.wait_for(watcher, 5)
+
+
+def test_only_yaml_files_outside_hidden_places_are_watched(config_dir: Path) -> None:
+    assert is_config_change(Change.modified, f"{config_dir}/ivr/bank.yaml")
+    assert is_config_change(Change.added, f"{config_dir}/hotlines.yml")
+    assert not is_config_change(Change.modified, f"{config_dir}/ivr/bank.yaml.swp")
+    assert not is_config_change(Change.modified, f"{config_dir}/ivr/.bank.yaml")
+    assert not is_config_change(Change.modified, f"{config_dir}/.git/x.yaml")
 
 
 def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
-    store = _store(config_dir)
+    store = config_store(config_dir)
     assert store.load()
     app = FastAPI()
     app.state.api_settings = ApiSettings(
@@ -181,7 +175,7 @@ def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     assert body["version"] == store.current().version  # type: ignore[union-attr]
     assert body["last_error"] is None
     assert "ivr/bank.yaml" in body["files"]
-    _edit(config_dir / "skills.yaml", "- {id: general}", "- {id: general, colour: red}")
+    edit(config_dir / "skills.yaml", "- {id: general}", "- {id: general, colour: red}")
     assert not store.load()
     body = client.get("/api/v1/config/status", headers=headers).json()
     assert body["version"] == store.current().version  # type: ignore[union-attr]

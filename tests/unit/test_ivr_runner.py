@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cti.agi.codec import AgiReply
 from cti.agi.environment import AgiEnvironment
-from cti.agi.errors import AgiCommandFailed, AgiHangup, AgiUsageError
+from cti.agi.errors import AgiHangup
 from cti.variables import (
     HOTLINE_IVR_DATA,
     HOTLINE_IVR_OUTCOME,
@@ -25,106 +24,16 @@ from cti.variables import (
     HOTLINE_SKILLS,
 )
 from ivr.actions import ActionError, ActionValues, demo_registry
-from ivr.commands import Event, SessionEnded
+from ivr.commands import Event
 from ivr.model import Webhook
+from ivr.ports import CallInfo
 from ivr.reload import ConfigStore
-from ivr.runner import CallInfo, IvrRunner, redact_digits
+from ivr.runner import IvrRunner, redact_digits
+from tests.fakes.ivr import OPEN, FakeChannel, Recorder
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 CARD = "4111111111111111"
-OPEN = datetime(2025, 9, 10, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 NIGHT = datetime(2025, 9, 10, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
-
-
-@dataclass
-class FakeChannel:
-    """Answers GET DATA from a script of key groups (or exceptions); records every command."""
-
-    keys: list[str | BaseException] = field(default_factory=list)
-    missing: set[str] = field(default_factory=set)  # files that "do not exist"
-    callerid: str = "13912345678"
-    fail_on_variable: str | None = None
-    env: AgiEnvironment = field(init=False)
-    log: list[tuple[str, ...]] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.env = AgiEnvironment(channel="Local/96001@hotline-entry-1;2", uniqueid="u-1",
-                                  callerid=self.callerid, extension="96001")  # fmt: skip
-
-    @property
-    def args(self) -> dict[str, str]:
-        return {"did": self.env.extension}
-
-    def _fail(self, command: str) -> AgiCommandFailed:
-        return AgiCommandFailed(command, AgiReply(200, "-1", raw="200 result=-1"))
-
-    async def answer(self) -> None:
-        self.log.append(("answer",))
-
-    async def stream_file(
-        self, file: str, escape_digits: str = "", sample_offset: int | None = None
-    ) -> tuple[str | None, int]:
-        self.log.append(("stream", file))
-        if any(file.endswith(name) for name in self.missing):
-            raise self._fail("STREAM FILE")
-        return None, 100
-
-    async def get_data(
-        self, file: str, timeout_ms: int | None = None, max_digits: int | None = None
-    ) -> tuple[str, bool]:
-        self.log.append(("get_data", file, str(timeout_ms), str(max_digits)))
-        if file and any(file.endswith(name) for name in self.missing):
-            raise self._fail("GET DATA")
-        if not self.keys:
-            return "", True
-        keys = self.keys.pop(0)
-        if isinstance(keys, BaseException):
-            raise keys
-        return keys, False
-
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
-        self.log.append(("say_digits", digits))
-        return None
-
-    async def say_number(
-        self, number: int, escape_digits: str = "", gender: str | None = None
-    ) -> str | None:
-        self.log.append(("say_number", str(number)))
-        return None
-
-    async def set_variable(self, name: str, value: str) -> None:
-        if name == self.fail_on_variable:
-            raise AgiUsageError(AgiReply(520, text="usage"))
-        self.log.append(("set", name, value))
-        self.variables[name] = value
-
-    async def get_variable(self, name: str) -> str | None:
-        return self.variables.get(name)
-
-    async def exec(self, application: str, *args: str) -> int:
-        self.log.append(("exec", application, *args))
-        return 0
-
-    def played(self) -> list[str]:
-        return [entry[1].rsplit("/", 1)[-1] for entry in self.log if entry[0] == "stream"]
-
-
-@dataclass
-class Recorder:
-    events: list[tuple[CallInfo, Event]] = field(default_factory=list)
-    mutes: list[bool] = field(default_factory=list)
-
-    def __call__(self, call: CallInfo, event: Event) -> None:
-        self.events.append((call, event))
-
-    async def set_muted(self, call: CallInfo, muted: bool) -> None:
-        self.mutes.append(muted)
-
-    def outcome(self) -> str:
-        ended = [event for _, event in self.events if isinstance(event, SessionEnded)]
-        assert len(ended) == 1, self.events
-        return ended[0].outcome
 
 
 class FakeWebhooks:
@@ -334,6 +243,16 @@ async def test_preset_language_from_the_channel(store: ConfigStore) -> None:
     await runner(store, recorder)(channel)
     started = recorder.events[0][1]
     assert asdict(started)["language"] == "en"
+
+
+async def test_the_caller_id_name_reaches_the_events_when_the_network_sent_one(
+    store: ConfigStore,
+) -> None:
+    named, nameless = Recorder(), Recorder()
+    await runner(store, named)(FakeChannel(keys=["2", "0"], calleridname="ZHANG SAN"))
+    await runner(store, nameless)(FakeChannel(keys=["2", "0"]))
+    assert {call.caller_name for call, _ in named.events} == {"ZHANG SAN"}
+    assert {call.caller_name for call, _ in nameless.events} == {""}
 
 
 def test_redact_digits_masks_long_numbers_in_free_text() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ivr.cli import ivr_app
+from hotline.ivr.cli import ivr_app
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / "config")

@@ -11,9 +11,9 @@ from acd.agent_state import AgentState
 from acd.effects import CallArrived, Effect, OfferCall
 from acd.engine import AcdEngine
 from acd.loader import ConfigError
+from staffing.engine_driver import EngineDriver
 from staffing.erlang import erlang_c_metrics
 from staffing.scenario import Scenario, load_scenario, scenario_from_text
-from staffing.engine_driver import EngineDriver
 from staffing.simulate import Simulation
 
 BLENDED = """

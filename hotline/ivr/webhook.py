@@ -1,4 +1,5 @@
-"""HTTP webhooks for ``action`` nodes: a caller is waiting, so every failure is an error value.
+"""HTTP webhooks for ``action`` nodes (the IVR's ``WebhookPort``, over httpx): a caller is
+waiting, so every failure is an error value.
 
 Contract: ``POST <url>`` with the JSON body ``{"action": ..., "params": {...}}`` (``GET``: the
 params as the query string); the answer must be ``2xx`` with a JSON object of scalars, which the

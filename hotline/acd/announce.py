@@ -9,7 +9,8 @@ down the AGI fails at once and the music goes on.
 
 Numbers are spoken by a ``SayNumber`` port. The default uses Asterisk's own SAY NUMBER and
 ``queue-*`` core sounds, which exist in English only on the Debian root; the composition root
-can pass a speaker built on the IVR's per-language number vocabulary for Chinese callers.
+can pass a speaker built on the IVR's per-language number vocabulary for Chinese callers
+(``hotline.acd.announce_voice``). Of the ACD the handler reads only ``HoldAnnouncements``.
 """
 
 from __future__ import annotations
@@ -19,17 +20,29 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from acd.service import AcdService
+from acd.call_record import Announcement
+from acd.model import AcdConfig
 from cti.agi.errors import AgiError, AgiHangup
 from cti.agi.session import AgiSession
 from cti.variables import HOTLINE_ANNOUNCE_EVERY, HOTLINE_LANGUAGE
 
-log = logging.getLogger("acd.announce")
+log = logging.getLogger("acd.announce")  # its name from before the move: log queries use it
 
 MAX_VISIT_S = 12.0
 SayNumber = Callable[[AgiSession, int, str], Awaitable[None]]
 Prompt = Callable[[AgiSession, str, str], Awaitable[None]]
+
+
+class HoldAnnouncements(Protocol):
+    """What the handler reads of the ACD (``acd.service.AcdService`` fits): a waiting
+    caller's announcement, and its queue's announcement policy from the configuration."""
+
+    @property
+    def config(self) -> AcdConfig: ...
+
+    def announcement(self, call_id: str) -> Announcement | None: ...
 
 
 async def asterisk_say_number(session: AgiSession, number: int, language: str) -> None:
@@ -41,7 +54,7 @@ async def asterisk_prompt(session: AgiSession, name: str, language: str) -> None
 
 
 def announce_handler(
-    acd: AcdService,
+    acd: HoldAnnouncements,
     *,
     say_number: SayNumber = asterisk_say_number,
     prompt: Prompt = asterisk_prompt,

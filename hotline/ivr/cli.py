@@ -202,7 +202,7 @@ def call_command(
     """Place a real test call through the running PBX and report how it left the IVR."""
     import asyncio
 
-    from ivr.call import CallError, CallScript, place_test_call
+    from hotline.ivr.call import CallError, CallScript, place_test_call
 
     settings = _settings()
     call = CallScript(did, keys, caller, lang.value if lang else None, delay, gap, timeout)

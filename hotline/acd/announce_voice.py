@@ -1,8 +1,8 @@
 """Position and wait announcements for callers on hold, in the IVR's own voice (zh and en).
 
-Implements the two ports of ``acd.announce`` over what ``hotline prompts build`` makes, so a
-Chinese caller on hold hears Chinese in the same voice as the menus (the PBX root has English
-core sounds only):
+Implements the two ports of ``hotline.acd.announce`` over what ``hotline prompts build``
+makes, so a Chinese caller on hold hears Chinese in the same voice as the menus (the PBX root
+has English core sounds only):
 
 - ``prompt``: the ACD names Asterisk's core sounds (``queue-thereare``, ``queue-holdtime``...);
   each has a prompt in ``config/ivr/common.yaml`` (``hold_*``, zh and en text) whose audio name
@@ -13,7 +13,7 @@ core sounds only):
 Invariants: only ``zh`` and ``en`` (the languages with a vocabulary) reach a file path; any other
 language, an unknown sound name, or a file Asterisk cannot play (prompts not built or not
 synced) falls back to Asterisk's own core sound or SAY NUMBER — English words beat a silent
-gap. A hangup is never swallowed. The ACD is not imported at run time, only its port types.
+gap. A hangup is never swallowed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ivr.say import SAY_DIR, VOCABULARY, CannotSay, spoken_tokens
 
 log = logging.getLogger("hotline.ivr.announce")
 
-# acd.announce's sound name → the audio name of its ``common.hold_*`` prompt.
+# The announce handler's sound name → the audio name of its ``common.hold_*`` prompt.
 ANNOUNCEMENT_AUDIO: dict[str, str] = {
     "queue-thereare": "hold-there-are",
     "queue-callswaiting": "hold-callers-ahead",
@@ -93,7 +93,7 @@ class AnnounceVoice:
 
 
 if TYPE_CHECKING:  # mypy: the voice fits the ACD's ports
-    from acd.announce import Prompt, SayNumber
+    from hotline.acd.announce import Prompt, SayNumber
 
     def _fits_ports(voice: AnnounceVoice) -> tuple[SayNumber, Prompt]:
         return voice.say_number, voice.prompt
