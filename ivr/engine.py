@@ -16,53 +16,37 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import assert_never
 
+from ivr import commands as ev  # the engine's events: ev.NodeEntered ...
 from ivr.answers import checked_values, rejection, speakable
 from ivr.commands import (
     EXPECTED_OUTCOME,
     TERMINAL_COMMANDS,
-    ActionFinished,
     ActionResult,
     CallAction,
     CallerHungUp,
-    CallerLeft,
-    CallStarted,
     Closed,
-    Collect,
     Command,
     Digits,
-    DigitsEntered,
     Enqueue,
-    Event,
     Hangup,
-    InputTimedOut,
-    LanguageChosen,
-    NodeEntered,
     OutcomeName,
-    OutOfHours,
     Play,
-    PlaybackFinished,
-    RetriesExhausted,
-    SafetyStop,
     Say,
-    SessionEnded,
     SessionResult,
     SetVariable,
     Terminal,
     Transfer,
-    VariableSet,
-    VipRecognised,
 )
 from ivr.commands import Outcome as OutcomeType
 from ivr.conditions import ConditionContext, condition_holds
 from ivr.config import IvrConfig, qualify
-from ivr.digits import mask, shorten
+from ivr.keys import KeyNode, key_prompt, retries_exhausted, shown_keys
 from ivr.model import (
     LANGUAGE_SKILL_LEVEL,
     ActionNode,
@@ -81,11 +65,11 @@ from ivr.model import (
     language_skill,
 )
 from ivr.schedule import is_open, require_aware
+from ivr.variables import CallVariables
 
 LANGUAGE_VARIABLE = "CHANNEL(language)"
 MAX_STEPS_WITHOUT_INPUT = 50
 MAX_STEPS = 500
-_PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
 
 Resume = Callable[[OutcomeType], None]
 
@@ -128,12 +112,11 @@ class MenuSession:
         self._silent_steps = 0
         self._steps = 0
         self._path: list[str] = []
-        self._variables: dict[str, str] = {}
-        self._sensitive: set[str] = set()
+        self._variables = CallVariables()
         self._skills: dict[str, int] = {}
         self._priority = 0
         self._vip = False
-        self._events: list[Event] = []
+        self._events: list[ev.Event] = []
         self._seq = 0
         self._result: SessionResult | None = None
 
@@ -155,7 +138,7 @@ class MenuSession:
     def path(self) -> tuple[str, ...]:
         return tuple(self._path)
 
-    def take_events(self) -> list[Event]:
+    def take_events(self) -> list[ev.Event]:
         """Events since the last call, oldest first."""
         events, self._events = self._events, []
         return events
@@ -166,7 +149,7 @@ class MenuSession:
         self._state = State.WAITING
         vip_numbers = self._hotline.vip.numbers if self._hotline.vip else []
         self._vip = self._caller in vip_numbers
-        self._emit(CallStarted, hotline=self._hotline.id, did=self._did, caller=self._caller,
+        self._emit(ev.CallStarted, hotline=self._hotline.id, did=self._did, caller=self._caller,
                    language=self._language, vip=self._vip)  # fmt: skip
         if self._vip:
             self._mark_vip("numbers")
@@ -188,18 +171,18 @@ class MenuSession:
         self._pending.popleft()
         if isinstance(outcome, CallerHungUp):
             self._pending.clear()
-            self._emit(CallerLeft)
+            self._emit(ev.CallerLeft)
             self._finish("abandoned", reason="caller hung up")
             return Hangup("caller hung up")
         if isinstance(command, Play):
-            self._emit(PlaybackFinished, prompt=command.prompt)
+            self._emit(ev.PlaybackFinished, prompt=command.prompt)
         if resume is not None:
             resume(outcome)
         return self._current()
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _emit(self, event_type: type[Event], **fields: object) -> None:
+    def _emit(self, event_type: type[ev.Event], **fields: object) -> None:
         self._seq += 1
         self._events.append(event_type(seq=self._seq, node=self._node, **fields))
 
@@ -234,7 +217,7 @@ class MenuSession:
             outcome=outcome,
             language=enqueue.language if enqueue else self._language,
             path=tuple(self._path),
-            variables=self._masked_variables(),
+            variables=self._variables.masked(),
             queue=enqueue.queue if enqueue else None,
             skills=dict(enqueue.skills) if enqueue else {},
             priority=self._priority,
@@ -242,7 +225,7 @@ class MenuSession:
             reason=reason,
         )
         result = self._result
-        self._emit(SessionEnded, outcome=outcome, path=result.path, language=result.language)
+        self._emit(ev.SessionEnded, outcome=outcome, path=result.path, language=result.language)
 
     def _finish_with(self, command: Terminal) -> None:
         match command:
@@ -261,29 +244,18 @@ class MenuSession:
         """Queue a terminal command; the session ends when the runner is handed it."""
         self._pending.append((command, None))
 
-    def _masked_variables(self) -> dict[str, str]:
-        return {
-            name: mask(value) if name in self._sensitive else value
-            for name, value in self._variables.items()
-        }
-
     def _interpolate(self, template: str) -> str:
         builtins = {"caller": self._caller, "did": self._did, "hotline": self._hotline.id,
                     "language": self._language}  # fmt: skip
-        return _PLACEHOLDER.sub(
-            lambda m: self._variables.get(m[1], builtins.get(m[1], "")), template
-        )
+        return self._variables.interpolate(template, builtins)
 
     def _set_variable(self, name: str, value: str, sensitive: bool = False) -> None:
-        if sensitive:
-            self._sensitive.add(name)
-        self._variables[name] = value
-        self._emit(VariableSet, name=name, value=mask(value) if name in self._sensitive else value)
+        self._emit(ev.VariableSet, name=name, value=self._variables.set(name, value, sensitive))
 
     def _mark_vip(self, source: str) -> None:
         self._vip = True
         self._priority = max(self._priority, self._hotline.vip.priority if self._hotline.vip else 0)
-        self._emit(VipRecognised, source=source)
+        self._emit(ev.VipRecognised, source=source)
 
     def _play(self, prompt_ref: str, flow: str, resume: Resume | None = None) -> None:
         prompt = self._config.prompts[qualify(prompt_ref, flow)]
@@ -312,7 +284,7 @@ class MenuSession:
             self._goto(hotline.entry)
             return
         schedule = hotline.schedule or ""
-        self._emit(OutOfHours, schedule=schedule)
+        self._emit(ev.OutOfHours, schedule=schedule)
         assert hotline.closed is not None  # the schema requires it with a schedule
         then = hotline.closed.then
 
@@ -332,14 +304,14 @@ class MenuSession:
         self._silent_steps += 1
         if self._steps > self._limits[1] or self._silent_steps > self._limits[0]:
             too_many = "nodes" if self._steps > self._limits[1] else "nodes without caller input"
-            self._emit(SafetyStop, reason=f"more than {min(self._limits)} {too_many}")
+            self._emit(ev.SafetyStop, reason=f"more than {min(self._limits)} {too_many}")
             self._fallback_to_default_queue()
             return
         node = self._config.nodes[node_id]
         self._node = node_id
         self._attempt = 0
         self._path.append(node_id)
-        self._emit(NodeEntered, kind=node.kind)
+        self._emit(ev.NodeEntered, kind=node.kind)
         flow = node_id.split(".", 1)[0]
         match node:
             case PlayNode():
@@ -377,7 +349,7 @@ class MenuSession:
             merged[name] = max(level, merged.get(name, 0))
         # Priority only rises along the path: a VIP never loses the VIP priority.
         self._priority = max(self._priority, priority or 0)
-        return Enqueue(queue, merged, self._priority, language, self._masked_variables())
+        return Enqueue(queue, merged, self._priority, language, self._variables.masked())
 
     def _go(self, reference: str | None, flow: str) -> None:
         if reference is None:
@@ -389,10 +361,10 @@ class MenuSession:
         self._play(node.prompt, flow, lambda _: self._go(node.next, flow))
 
     def _visit_say(self, node: SayNode, flow: str) -> None:
-        value = self._variables.get(node.value, "")
+        value = self._variables.values.get(node.value, "")
         if not speakable(value, node.say_as):
             # Better silence than "your balance is" followed by nothing or nonsense.
-            self._emit(SafetyStop, reason=f"cannot say {node.value!r} as {node.say_as}; skipped")
+            self._emit(ev.SafetyStop, reason=f"cannot say {node.value!r} as {node.say_as}; skipped")
             self._go(node.next, flow)
             return
         if node.prompt is not None:
@@ -418,7 +390,7 @@ class MenuSession:
 
     def _condition_context(self) -> ConditionContext:
         return ConditionContext(self._config.hotlines_file, self._hotline.schedule, self._now,
-                                self._vip, self._language, self._variables)  # fmt: skip
+                                self._vip, self._language, self._variables.values)  # fmt: skip
 
     def _visit_action(self, node: ActionNode, flow: str) -> None:
         params = {name: self._interpolate(value) for name, value in node.params.items()}
@@ -427,7 +399,7 @@ class MenuSession:
         def on_result(outcome: OutcomeType) -> None:
             assert isinstance(outcome, ActionResult)
             values, error = checked_values(outcome)
-            self._emit(ActionFinished, action=name, ok=error is None, error=error or "")
+            self._emit(ev.ActionFinished, action=name, ok=error is None, error=error or "")
             if error is not None:
                 self._go(node.on_error, flow)
                 return
@@ -454,44 +426,24 @@ class MenuSession:
 
     # --- nodes that wait for keys --------------------------------------------------------
 
-    def _ask(self, node: MenuNode | CollectNode | LanguageNode, flow: str) -> None:
-        prompt = self._config.prompts[qualify(node.prompt, flow)]
-        if isinstance(node, CollectNode):
-            lengths, terminator = (node.min_length, node.max_length), node.terminator
-        else:
-            lengths, terminator = (1, max(len(key) for key in node.options)), "#"
-        text = prompt.text.get(self._language, next(iter(prompt.text.values())))
-        command = Collect(
-            prompt.id,
-            self._language,
-            prompt.audio,
-            text,
-            min_digits=lengths[0],
-            max_digits=lengths[1],
-            timeout_ms=node.timeout_ms,
-            inter_digit_timeout_ms=node.inter_digit_timeout_ms,
-            terminator=terminator,
-            sensitive=isinstance(node, CollectNode) and node.sensitive,
-        )
+    def _ask(self, node: KeyNode, flow: str) -> None:
+        command = key_prompt(self._config, node, flow, self._language)
         self._push(command, lambda outcome: self._on_keys(node, flow, outcome))
 
-    def _on_keys(
-        self, node: MenuNode | CollectNode | LanguageNode, flow: str, outcome: OutcomeType
-    ) -> None:
+    def _on_keys(self, node: KeyNode, flow: str, outcome: OutcomeType) -> None:
         assert isinstance(outcome, Digits)
         sensitive = isinstance(node, CollectNode) and node.sensitive
         if outcome.value is None or outcome.value == "":
             self._attempt += 1
             self._silent_steps += 1
-            self._emit(InputTimedOut, attempt=self._attempt)
+            self._emit(ev.InputTimedOut, attempt=self._attempt)
             self._retry_or_leave(node, flow, "timeout")
             return
         value = outcome.value
         self._silent_steps = 0
         reason = rejection(node, value)
-        # A long number typed at the wrong prompt is likely a card number all the same.
-        shown = shorten(mask(value) if sensitive or len(value) >= 12 else value)
-        self._emit(DigitsEntered, digits=shown, accepted=reason is None, reason=reason or "")
+        shown = shown_keys(value, sensitive)
+        self._emit(ev.DigitsEntered, digits=shown, accepted=reason is None, reason=reason or "")
         if reason is not None:
             self._attempt += 1
             self._retry_or_leave(node, flow, "invalid")
@@ -511,13 +463,11 @@ class MenuSession:
 
     def _choose_language(self, language: str) -> None:
         self._language = language
-        self._emit(LanguageChosen, language=language)
+        self._emit(ev.LanguageChosen, language=language)
 
-    def _retry_or_leave(
-        self, node: MenuNode | CollectNode | LanguageNode, flow: str, cause: str
-    ) -> None:
+    def _retry_or_leave(self, node: KeyNode, flow: str, cause: str) -> None:
         if self._silent_steps > self._limits[0]:
-            self._emit(SafetyStop, reason=f"more than {self._limits[0]} steps without input")
+            self._emit(ev.SafetyStop, reason=f"more than {self._limits[0]} steps without input")
             self._fallback_to_default_queue()
             return
         if self._attempt <= node.max_retries:
@@ -526,17 +476,9 @@ class MenuSession:
                 self._play(retry_prompt, flow)
             self._ask(node, flow)
             return
-        match node:
-            case MenuNode():
-                destination = node.on_timeout if cause == "timeout" else node.on_invalid
-            case CollectNode():
-                destination = node.on_failure
-            case LanguageNode():  # keep the current language and go on
-                destination = node.next
-            case _:
-                assert_never(node)
+        destination = retries_exhausted(node, cause)
         shown = qualify(destination, flow) if destination else self._hotline.default_queue
-        self._emit(RetriesExhausted, cause=cause, destination=shown)
+        self._emit(ev.RetriesExhausted, cause=cause, destination=shown)
         self._go(destination, flow)
 
 
