@@ -25,18 +25,53 @@ The formatter is pure and keeps a little memory per call (queue, position, answe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import assert_never
 
 from sqlalchemy import select
 
+from cti.events import (
+    AcdResynced,
+    AgentDisposition,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentSkillsChanged,
+    AgentStateChanged,
+    AgentUnpaused,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallFallback,
+    CallHeld,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+    CallRingNoAnswer,
+    CallStarted,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+    IvrEnded,
+    IvrInput,
+    IvrNode,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
+    UnreadableEvent,
+)
 from hotline.storage.db import Database
-from hotline.storage.event_store import StoredEvent
+from hotline.storage.event_store import StoredEvent, to_event
 from hotline.storage.models import Event
 
-_EXIT_EVENTS = {"empty": "EXITEMPTY", "no_agents": "EXITEMPTY", "key": "EXITWITHKEY"}
+log = logging.getLogger(__name__)
+
+_Row = tuple[str, str, str, *tuple[object, ...]]  # queue, agent, EVENT, data...
 
 
 @dataclass
@@ -51,29 +86,62 @@ class _Call:
     transferred: bool = False  # BLINDTRANSFER written since the last CONNECT
 
 
-def _int(value: Any, default: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return int(value)
-
-
 def _field(value: object) -> str:
     # A pipe or a newline inside a field would shift every column after it.
     return str(value).replace("|", "/").replace("\n", " ")
 
 
+def _seconds(given: float | None, start: datetime | None, end: datetime) -> int:
+    """Whole seconds, truncated as Asterisk's ``time(NULL) - start``: the publisher's figure,
+    else measured from ``start`` (0 when unknown)."""
+    if given is not None:
+        return int(given)
+    return max(0, int((end - start).total_seconds())) if start is not None else 0
+
+
 class QueueLogFormatter:
     def __init__(self) -> None:
         self._calls: dict[str, _Call] = {}
-        self._logins: dict[str, tuple[datetime, str, list[str]]] = {}
+        self._logins: dict[str, tuple[datetime, str, tuple[str, ...]]] = {}
 
-    def lines(self, event: StoredEvent) -> list[str]:
+    def lines(self, event: DomainEvent) -> list[str]:
         epoch = int(event.ts.timestamp())
-        if event.kind.startswith("agent."):
-            return [self._line(epoch, "NONE", *row) for row in self._agent(event)]
-        if event.call_id is None:
-            return []
-        return [self._line(epoch, event.call_id, *row) for row in self._call(event)]
+        match event:
+            case AgentLoggedIn() | AgentLoggedOut() | AgentPaused() | AgentUnpaused():
+                rows = self._agent(event)
+                return [self._line(epoch, "NONE", *row) for row in rows]
+            case (
+                CallStarted()
+                | CallQueued()
+                | CallRingNoAnswer()
+                | CallAnswered()
+                | CallCompleted()
+                | CallAbandoned()
+                | CallOverflowed()
+                | CallTransferred()
+                | CallEnded()
+            ):
+                return [self._line(epoch, event.call_id, *row) for row in self._call(event)]
+            case (
+                IvrNode()
+                | IvrInput()
+                | IvrEnded()
+                | CallOffered()
+                | CallHeld()
+                | CallUnheld()
+                | CallFallback()
+                | AgentStateChanged()
+                | AgentDisposition()
+                | AgentSkillsChanged()
+                | AcdResynced()
+                | RecordingStarted()
+                | RecordingMuted()
+                | RecordingUnmuted()
+                | RecordingStopped()
+            ):
+                return []  # app_queue writes no line for these
+            case _:
+                assert_never(event)
 
     @staticmethod
     def _line(epoch: int, callid: str, queue: str, agent: str, name: str, *data: object) -> str:
@@ -81,91 +149,89 @@ class QueueLogFormatter:
             "|" + "|".join(_field(d) for d in data) if data else ""
         )
 
-    def _call(self, ev: StoredEvent) -> list[tuple[Any, ...]]:
-        p: Mapping[str, Any] = ev.payload
-        call = self._calls.setdefault(ev.call_id or "", _Call())
-        kind = ev.kind
-        agent = ev.agent_id or call.agent
-        if kind == "call.started":
-            call.caller = str(p.get("caller") or "")
-        elif kind == "call.queued":
-            call.queue, call.enqueued = ev.queue or "NONE", ev.ts
-            call.position = _int(p.get("position"), 1)
-            return [(call.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
-        elif kind == "call.ring_no_answer":
-            ring_ms = _int(p.get("ring_ms"), int(float(p.get("ring_s") or 0) * 1000))
-            return [(call.queue, agent, "RINGNOANSWER", ring_ms)]
-        elif kind == "call.answered":
-            call.answered, call.agent = ev.ts, ev.agent_id or "NONE"
-            call.transferred = False
-            call.wait_s = _int(p.get("wait_s"), self._since(call.enqueued, ev.ts))
-            bridged = p.get("agent_uniqueid") or p.get("bridged_uniqueid") or ""
-            ring_s = _int(p.get("ring_s"))
-            return [(call.queue, call.agent, "CONNECT", call.wait_s, bridged, ring_s)]
-        elif kind == "call.completed":
-            if call.transferred:
-                return []
-            name = "COMPLETEAGENT" if p.get("by") == "agent" else "COMPLETECALLER"
-            talk = _int(p.get("talk_s"), self._since(call.answered, ev.ts))
-            return [(call.queue, agent, name, call.wait_s, talk, call.position)]
-        elif kind in ("call.abandoned", "call.overflowed"):
-            wait = _int(p.get("wait_s"), self._since(call.enqueued, ev.ts))
-            pos = call.position
-            if kind == "call.abandoned":
+    def _call(
+        self,
+        ev: CallStarted
+        | CallQueued
+        | CallRingNoAnswer
+        | CallAnswered
+        | CallCompleted
+        | CallAbandoned
+        | CallOverflowed
+        | CallTransferred
+        | CallEnded,
+    ) -> list[_Row]:
+        call = self._calls.setdefault(ev.call_id, _Call())
+        match ev:
+            case CallStarted():
+                call.caller = ev.caller
+            case CallQueued():
+                call.queue, call.enqueued, call.position = ev.queue, ev.ts, ev.position
+                return [(call.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
+            case CallRingNoAnswer():
+                ring_ms = round((ev.ring_s or 0.0) * 1000)
+                return [(call.queue, ev.agent_id, "RINGNOANSWER", ring_ms)]
+            case CallAnswered():
+                call.answered, call.agent = ev.ts, ev.agent_id or "NONE"
+                call.transferred = False
+                call.wait_s = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                return [(call.queue, call.agent, "CONNECT", call.wait_s, "", 0)]
+            case CallCompleted():
+                if call.transferred:
+                    return []
+                name = "COMPLETEAGENT" if ev.by == "agent" else "COMPLETECALLER"
+                talk = _seconds(ev.talk_s, call.answered, ev.ts)
+                return [(call.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
+            case CallAbandoned():
+                wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                pos = call.position
                 return [(call.queue, "NONE", "ABANDON", pos, pos, wait)]
-            name = _EXIT_EVENTS.get(str(p.get("reason")), "EXITWITHTIMEOUT")
-            if name == "EXITWITHKEY":
-                return [(call.queue, "NONE", name, p.get("key") or "", pos, pos, wait)]
-            return [(call.queue, "NONE", name, pos, pos, wait)]
-        elif kind == "call.transferred" and call.answered is not None and not call.transferred:
-            call.transferred = True
-            target = p.get("target") or ""
-            context = p.get("context") or ""
-            talk = self._since(call.answered, ev.ts)
-            if p.get("attended"):
-                # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
+            case CallOverflowed():
+                wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                pos = call.position
+                return [(call.queue, "NONE", "EXITWITHTIMEOUT", pos, pos, wait)]
+            case CallTransferred():
+                if call.answered is None or call.transferred:
+                    return []
+                call.transferred = True
+                talk = _seconds(None, call.answered, ev.ts)
+                if ev.attended:
+                    # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
+                    return [
+                        (call.queue, ev.agent_id, "ATTENDEDTRANSFER", "BRIDGE", ev.target,
+                         call.wait_s, talk, call.position)
+                    ]  # fmt: skip
                 return [
-                    (call.queue, agent, "ATTENDEDTRANSFER", "BRIDGE", target, call.wait_s, talk,
-                     call.position)
+                    (call.queue, ev.agent_id, "BLINDTRANSFER", ev.target, "", call.wait_s,
+                     talk, call.position)
                 ]  # fmt: skip
-            return [
-                (
-                    call.queue,
-                    agent,
-                    "BLINDTRANSFER",
-                    target,
-                    context,
-                    call.wait_s,
-                    talk,
-                    call.position,
-                )
-            ]
-        elif kind == "call.ended":
-            self._calls.pop(ev.call_id or "", None)
+            case CallEnded():
+                self._calls.pop(ev.call_id, None)
+            case _:
+                assert_never(ev)
         return []
 
-    def _agent(self, ev: StoredEvent) -> list[tuple[Any, ...]]:
+    def _agent(
+        self, ev: AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentUnpaused
+    ) -> list[_Row]:
         agent = ev.agent_id or "NONE"
-        p = ev.payload
-        if ev.kind == "agent.logged_in":
-            device = str(p.get("device") or "")
-            queues = [q for q in str(p.get("queues") or "").split(",") if q]
-            self._logins[agent] = (ev.ts, device, queues)
-            rows: list[tuple[Any, ...]] = [("NONE", agent, "AGENTLOGIN", device)]
-            return rows + [(q, agent, "ADDMEMBER", "") for q in queues]
-        if ev.kind == "agent.logged_out":
-            since, device, queues = self._logins.pop(agent, (None, str(p.get("device") or ""), []))
-            rows = [(q, agent, "REMOVEMEMBER", "") for q in queues]
-            return [*rows, ("NONE", agent, "AGENTLOGOFF", device, self._since(since, ev.ts))]
-        if ev.kind == "agent.paused":
-            return [("NONE", agent, "PAUSE", p.get("reason") or "")]
-        if ev.kind == "agent.unpaused":
-            return [("NONE", agent, "UNPAUSE", p.get("reason") or "")]
-        return []
-
-    @staticmethod
-    def _since(start: datetime | None, end: datetime) -> int:
-        return max(0, int((end - start).total_seconds())) if start is not None else 0
+        match ev:
+            case AgentLoggedIn():
+                device, queues = ev.device or "", ev.queues or ()
+                self._logins[agent] = (ev.ts, device, queues)
+                rows: list[_Row] = [("NONE", agent, "AGENTLOGIN", device)]
+                return rows + [(q, agent, "ADDMEMBER", "") for q in queues]
+            case AgentLoggedOut():
+                since, device, queues = self._logins.pop(agent, (None, "", ()))
+                rows = [(q, agent, "REMOVEMEMBER", "") for q in queues]
+                logged_in = _seconds(None, since, ev.ts)
+                return [*rows, ("NONE", agent, "AGENTLOGOFF", device, logged_in)]
+            case AgentPaused():
+                return [("NONE", agent, "PAUSE", ev.reason or "")]
+            case AgentUnpaused():
+                return [("NONE", agent, "UNPAUSE", "")]
+            case _:
+                assert_never(ev)
 
 
 async def stored_events(
@@ -198,6 +264,16 @@ async def export_queue_log(
 ) -> AsyncIterator[str]:
     """Lines (without newline) of ``queue_log`` for the events in ``[since, until)``."""
     formatter = QueueLogFormatter()
-    async for event in stored_events(db, since, until):
+    unreadable = 0
+    async for row in stored_events(db, since, until):
+        try:
+            event = to_event(row)
+        except UnreadableEvent as exc:
+            unreadable += 1
+            if unreadable == 1:
+                log.warning("queue_log export: skipping an unreadable event log row: %s", exc)
+            continue
         for line in formatter.lines(event):
             yield line
+    if unreadable:
+        log.warning("queue_log export: %d unreadable event log rows skipped", unreadable)

@@ -2,19 +2,23 @@
 
 It runs on its own ports (AMI 15038, FastAGI target 14573) so it never collides with a
 developer's ``hotline pbx up`` on the defaults. Provisioning is done by the project's own
-script (cached); the suite fails, never skips, when the PBX cannot be started.
+script (cached); the suite fails, never skips, when the PBX cannot be started. PostgreSQL
+tests get a scratch database of their own (``settings``, migrated: ``db``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from cti.settings import AgiSettings, AmiSettings, Settings, load_settings
+from cti.settings import AgiSettings, AmiSettings, DatabaseSettings, Settings, load_settings
 from hotline.pbx import LocalPbx, local_pbx
+from hotline.storage import Database
+from hotline.storage.migrate import upgrade_async
+from tests.fakes.databases import scratch_postgres
 
 TEST_AMI_PORT = 15038
 TEST_AGI_PORT = 14573
@@ -68,3 +72,18 @@ def pbx() -> Iterator[PbxUnderTest]:
     yield PbxUnderTest(settings, instance)
     if not was_running:
         instance.down()
+
+
+@pytest.fixture
+async def settings() -> AsyncIterator[DatabaseSettings]:
+    """An empty scratch PostgreSQL database of this test's own, dropped afterwards."""
+    async with scratch_postgres() as scratch:
+        yield scratch
+
+
+@pytest.fixture
+async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
+    """The scratch PostgreSQL database, migrated to head."""
+    await upgrade_async(settings)
+    async with Database(settings) as database:
+        yield database

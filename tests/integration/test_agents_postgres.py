@@ -13,11 +13,7 @@ from hotline.storage import Database
 from hotline.storage.agent_models import AgentSkillRow
 from hotline.storage.agents import AgentStore, UnknownAgent
 from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
-from tests.integration.test_storage_postgres import (  # noqa: F401 - fixtures
-    db,
-    schema_diff,
-    settings,
-)
+from tests.fakes.databases import schema_diff
 
 SEED = (
     Agent(id="1001", name="王芳 Wang Fang", device="PJSIP/1001", skills={"credit_card": 8}),
@@ -29,7 +25,7 @@ def table_names(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_migration_0004_up_down_up(settings: DatabaseSettings) -> None:  # noqa: F811
+async def test_migration_0004_up_down_up(settings: DatabaseSettings) -> None:
     await upgrade_async(settings, "0004_agents")
     async with Database(settings) as db_:
         await AgentStore(db_).seed_from(SEED)
@@ -45,7 +41,7 @@ async def test_migration_0004_up_down_up(settings: DatabaseSettings) -> None:  #
     assert await current_async(settings) == head_revision()
 
 
-async def test_store_seeds_edits_and_checks(db: Database) -> None:  # noqa: F811
+async def test_store_seeds_edits_and_checks(db: Database) -> None:
     store = AgentStore(db)
     assert await store.seed_from(SEED) == ["1001", "1002"]
     await store.set_skills("1001", {"credit_card": 2, "lost_card": 9})

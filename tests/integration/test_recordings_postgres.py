@@ -8,11 +8,7 @@ from sqlalchemy.engine import Connection
 from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import current_async, downgrade_async, upgrade_async
-from tests.integration.test_storage_postgres import (  # noqa: F401 - fixtures
-    db,
-    schema_diff,
-    settings,
-)
+from tests.fakes.databases import schema_diff
 
 RECORDING_TABLES = {"recordings", "recording_audit", "qa_scores"}
 
@@ -21,7 +17,7 @@ def tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_0003_up_down_up(settings: DatabaseSettings) -> None:  # noqa: F811
+async def test_0003_up_down_up(settings: DatabaseSettings) -> None:
     await upgrade_async(settings, "0003_recordings")
     assert await current_async(settings) == "0003_recordings"
     await downgrade_async(settings, "0002_call_records")

@@ -1,20 +1,13 @@
-"""Storage against the real PostgreSQL: each test gets a scratch database, dropped afterwards.
-
-URL of a role that may CREATE DATABASE: env HOTLINE_TEST_POSTGRES_URL, default below. When the
-server is down these tests fail (not skip): CI must provide PostgreSQL.
+"""Storage against the real PostgreSQL: migrations both ways, the schema, JSONB, errors. Each
+test gets a scratch database (``tests/integration/conftest.py``), dropped afterwards. The unit
+tests of storage, records and reports run on PostgreSQL too (their ``db`` fixture).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
@@ -24,59 +17,11 @@ from hotline.storage import (
     DatabaseUnavailableError,
     EventStore,
     StoredEvent,
-    create_engine,
 )
 from hotline.storage.migrate import current_async, downgrade_async, head_revision, upgrade_async
-from hotline.storage.models import Base
-from tests.unit import test_call_legs as legs_tests
-from tests.unit import test_live_warm_start as warm_start_tests
+from tests.fakes.databases import schema_diff
 
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 SHANGHAI = timezone(timedelta(hours=8))
-
-
-@pytest.fixture
-async def settings() -> AsyncIterator[DatabaseSettings]:
-    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", DEFAULT_URL))
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except DatabaseUnavailableError as exc:
-        unreachable: DatabaseUnavailableError | None = exc
-    else:
-        unreachable = None
-    if unreachable is not None:
-        await engine.dispose()
-        pytest.fail(
-            f"PostgreSQL is needed by this test and is not reachable: {unreachable}\n"
-            f"Start it with: {START_HINT}\n"
-            "or point HOTLINE_TEST_POSTGRES_URL at a server where the role may CREATE DATABASE.",
-            pytrace=False,
-        )
-    try:
-        url = make_url(admin.url).set(database=name)
-        yield DatabaseSettings(url=url.render_as_string(hide_password=False))
-    finally:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await engine.dispose()
-
-
-@pytest.fixture
-async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
-
-
-def schema_diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
 
 
 def table_names(connection: Connection) -> set[str]:
@@ -147,41 +92,3 @@ async def test_missing_database_error_hides_the_password(settings: DatabaseSetti
             await db.connect()
     assert "s3cret-pw" not in str(caught.value)
     assert ":***@" in str(caught.value) and "hotline_no_such_db" in str(caught.value)
-
-
-async def test_migration_0005_moves_stored_calls_into_legs(settings: DatabaseSettings) -> None:
-    await legs_tests.check_0005_with_data(settings)
-
-
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        "test_one_writer_writes_the_leg",
-        "test_writer_restart_between_queued_and_answered",
-        "test_restart_mid_hold_keeps_earlier_holds",
-        "test_overflow_after_a_restart_closes_the_old_leg_first",
-        "test_resync_does_not_offer_a_waiting_call_twice",
-    ],
-)
-async def test_call_legs_writer_on_postgres(db: Database, tmp_path: Any, scenario: str) -> None:
-    """The leg writer's scenarios (tests/unit/test_call_legs.py) on PostgreSQL: its SQL (the
-    open leg of a call found by the database after a restart) must hold on both."""
-    await getattr(legs_tests, scenario)(db, tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("scenario", "args"),
-    [
-        ("test_a_rebuilt_day_shows_what_the_running_one_showed", ("09:41:20",)),
-        ("test_a_rebuilt_day_shows_what_the_running_one_showed", ("10:30:00",)),
-        ("test_calls_and_agents_the_acd_no_longer_has_are_dropped_uncounted", ()),
-        ("test_only_today_is_replayed_and_unreadable_rows_are_skipped", ()),
-        ("test_events_the_last_run_spooled_are_written_then_replayed", ()),
-    ],
-)
-async def test_live_rebuild_on_postgres(
-    db: Database, tmp_path: Any, scenario: str, args: tuple[str, ...]
-) -> None:
-    """Today's live figures rebuilt from the event log (tests/unit/test_live_warm_start.py) on
-    PostgreSQL: its paged read by (ts, id), with a time zone, must hold on both."""
-    await getattr(warm_start_tests, scenario)(db, tmp_path, *args)
