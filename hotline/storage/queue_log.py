@@ -1,26 +1,46 @@
 """Our event log in Asterisk ``queue_log`` format, for QueueMetrics-style tools.
 
 A line is ``epoch|callid|queue|agent|EVENT|data1|data2|...``. Field layouts follow
-``apps/app_queue.c`` (``ast_queue_log`` calls) and the Asterisk "Queue Logs" documentation:
+``apps/app_queue.c`` (its ``ast_queue_log`` calls, Asterisk 22) and the Asterisk "Queue Logs"
+documentation; the values are the typed events' fields:
 
-- ``ENTERQUEUE|url|callerid|position``
-- ``RINGNOANSWER|ringtime_ms``
-- ``CONNECT|holdtime|bridged_uniqueid|ringtime``
-- ``COMPLETECALLER|holdtime|calltime|origposition`` (and ``COMPLETEAGENT``)
+- ``ENTERQUEUE|url|callerid|position``: ``CallQueued`` (no url; the caller of ``CallStarted``)
+- ``RINGNOANSWER|ringtime_ms``: ``CallRingNoAnswer.ring_s`` in milliseconds
+- ``CONNECT|holdtime|bridged_uniqueid|ringtime``: ``CallAnswered``'s ``wait_s``, its
+  ``agent_channel_id`` (the uniqueid of the agent's channel: app_queue's bridged ``peer``) and
+  its ``ring_s`` in whole seconds
+- ``COMPLETECALLER|holdtime|calltime|origposition`` (``COMPLETEAGENT`` when the agent hung up)
 - ``ABANDON|position|origposition|waittime``
-- ``EXITWITHTIMEOUT|position|origposition|waittime`` (``EXITEMPTY`` likewise;
-  ``EXITWITHKEY|key|position|origposition|waittime``)
-- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition`` (instead of a
-  ``COMPLETE*`` line for that connection, as Asterisk writes it: the ACD's ``call.completed``
-  by ``transfer`` that follows adds none; a transfer into a queue then enters it anew)
+- ``CallOverflowed`` by its ``reason``:
+  ``max_wait`` → ``EXITWITHTIMEOUT|position|origposition|waittime``, app_queue's own line for
+  a caller who waited out the queue's timeout;
+  ``ewt`` → ``WITHDRAW|position|origposition|waittime|ewt``. app_queue has no exit on the
+  estimated wait, so the closest line is chosen: ``EXITWITHTIMEOUT`` would say the caller
+  waited out a timeout (the rule fires at entry, on an estimate); ``EXITEMPTY`` that the queue
+  had no member able to take calls (``leavewhenempty``), false while agents are only busy;
+  ``WITHDRAW`` is what app_queue writes when an application outside it takes a waiting caller
+  out of the queue (AMI ``QueueWithdrawCaller``, Asterisk 16.25, 18.11, 19.3 and later), its
+  last field the reason that application gives (``QUEUE_WITHDRAW_INFO``): the same decision,
+  made by a CTI over app_queue. A tool that predates it may not know the event.
+  ``target_kind`` is not written: a queue target enters anew (``ENTERQUEUE``), voicemail and
+  the closed message are outside queue_log. Hotline has no exit by key yet (so no
+  ``EXITWITHKEY``) and no leaving an empty queue (``EXITEMPTY``).
+- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition``: ``CallTransferred``'s
+  ``target`` and ``context`` (instead of a ``COMPLETE*`` line for that connection, as Asterisk
+  writes it: the ACD's ``call.completed`` by ``transfer`` that follows adds none; a transfer
+  into a queue then enters it anew); attended: ``ATTENDEDTRANSFER|BRIDGE|target|holdtime|
+  calltime|origposition``
 - ``ADDMEMBER|`` / ``REMOVEMEMBER|`` (per queue named at login), ``PAUSE|reason`` /
-  ``UNPAUSE|reason`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
+  ``UNPAUSE|`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
   ``NONE``: our pauses and logins are agent-wide).
 
-Times are whole seconds as Asterisk writes them (``holdtime`` and ``waittime`` truncated);
-``callid`` is our call id (the caller channel's Asterisk uniqueid), ``agent`` our agent id.
-Asterisk's current position is not known to us: ``position`` repeats ``origposition``.
-The formatter is pure and keeps a little memory per call (queue, position, answer time).
+Times are whole seconds as Asterisk writes them (``holdtime``, ``waittime`` and ``ringtime``
+truncated); ``callid`` is our call id (the caller channel's Asterisk uniqueid), ``agent`` our
+agent id. Asterisk's current position is not known to us: ``position`` repeats
+``origposition``. Rows stored before typed events carry no ring times, agent channel ids or
+transfer contexts: those fields are written 0 (a ring time, as app_queue writes one it did not
+measure) or empty. The formatter is pure and keeps a little memory per call (caller,
+position, times of entry and answer).
 """
 
 from __future__ import annotations
@@ -76,13 +96,11 @@ _Row = tuple[str, str, str, *tuple[object, ...]]  # queue, agent, EVENT, data...
 
 @dataclass
 class _Call:
-    queue: str = "NONE"
     caller: str = ""
     position: int = 1
     enqueued: datetime | None = None
     answered: datetime | None = None
     wait_s: int = 0
-    agent: str = "NONE"
     transferred: bool = False  # BLINDTRANSFER written since the last CONNECT
 
 
@@ -166,30 +184,32 @@ class QueueLogFormatter:
             case CallStarted():
                 call.caller = ev.caller
             case CallQueued():
-                call.queue, call.enqueued, call.position = ev.queue, ev.ts, ev.position
-                return [(call.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
+                call.enqueued, call.position = ev.ts, ev.position
+                return [(ev.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
             case CallRingNoAnswer():
-                ring_ms = round((ev.ring_s or 0.0) * 1000)
-                return [(call.queue, ev.agent_id, "RINGNOANSWER", ring_ms)]
+                ring_ms = round((ev.ring_s or 0.0) * 1000)  # ring_s is rounded to the ms
+                return [(ev.queue, ev.agent_id, "RINGNOANSWER", ring_ms)]
             case CallAnswered():
-                call.answered, call.agent = ev.ts, ev.agent_id or "NONE"
-                call.transferred = False
+                call.answered, call.transferred = ev.ts, False
                 call.wait_s = _seconds(ev.wait_s, call.enqueued, ev.ts)
-                return [(call.queue, call.agent, "CONNECT", call.wait_s, "", 0)]
+                bridged, ring = ev.agent_channel_id or "", int(ev.ring_s or 0)
+                return [(ev.queue, ev.agent_id, "CONNECT", call.wait_s, bridged, ring)]
             case CallCompleted():
                 if call.transferred:
                     return []
                 name = "COMPLETEAGENT" if ev.by == "agent" else "COMPLETECALLER"
                 talk = _seconds(ev.talk_s, call.answered, ev.ts)
-                return [(call.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
+                return [(ev.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
             case CallAbandoned():
                 wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
                 pos = call.position
-                return [(call.queue, "NONE", "ABANDON", pos, pos, wait)]
+                return [(ev.queue, "NONE", "ABANDON", pos, pos, wait)]
             case CallOverflowed():
                 wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
                 pos = call.position
-                return [(call.queue, "NONE", "EXITWITHTIMEOUT", pos, pos, wait)]
+                if ev.reason == "ewt":
+                    return [(ev.queue, "NONE", "WITHDRAW", pos, pos, wait, ev.reason)]
+                return [(ev.queue, "NONE", "EXITWITHTIMEOUT", pos, pos, wait)]
             case CallTransferred():
                 if call.answered is None or call.transferred:
                     return []
@@ -198,12 +218,12 @@ class QueueLogFormatter:
                 if ev.attended:
                     # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
                     return [
-                        (call.queue, ev.agent_id, "ATTENDEDTRANSFER", "BRIDGE", ev.target,
+                        (ev.queue, ev.agent_id, "ATTENDEDTRANSFER", "BRIDGE", ev.target,
                          call.wait_s, talk, call.position)
                     ]  # fmt: skip
                 return [
-                    (call.queue, ev.agent_id, "BLINDTRANSFER", ev.target, "", call.wait_s,
-                     talk, call.position)
+                    (ev.queue, ev.agent_id, "BLINDTRANSFER", ev.target, ev.context or "",
+                     call.wait_s, talk, call.position)
                 ]  # fmt: skip
             case CallEnded():
                 self._calls.pop(ev.call_id, None)

@@ -148,7 +148,7 @@ def two_queue_morning() -> list[DomainEvent]:
         CallUnheld(**x1, hold_s=20.0, ts=at("10:11:20")),
         # The ACD's blind transfer: the agent's part ends (talk 120 s less 20 s on hold), the
         # agent wraps up, the caller waits in loans as a new leg.
-        CallTransferred(**x1, target_kind="queue", target="loans", context="hotline-hold",
+        CallTransferred(**x1, target_kind="queue", target="loans", context="hotline-acd-hold",
                         ts=at("10:12:08")),
         CallCompleted(**x1, by="transfer", talk_s=100.0, ts=at("10:12:08")),
         state("10:12:08", "1001", "wrap_up"),

@@ -131,7 +131,7 @@ async def test_overflow_and_blind_transfer_into_another_queue(db: Database) -> N
         "X1|cards|1001|CONNECT|8||0",
         # As Asterisk writes it: BLINDTRANSFER instead of a COMPLETE line for this connection
         # (calltime counts the hold, as Asterisk's does).
-        "X1|cards|1001|BLINDTRANSFER|loans||8|120|1",
+        "X1|cards|1001|BLINDTRANSFER|loans|hotline-acd-hold|8|120|1",
         "X1|loans|NONE|ENTERQUEUE|||1",
         "X1|loans|2001|CONNECT|30||0",
         "X1|loans|2001|COMPLETECALLER|30|60|1",
