@@ -29,7 +29,8 @@ documentation; the values are the typed events' fields:
   ``target`` and ``context`` (instead of a ``COMPLETE*`` line for that connection, as Asterisk
   writes it: the ACD's ``call.completed`` by ``transfer`` that follows adds none; a transfer
   into a queue then enters it anew); attended: ``ATTENDEDTRANSFER|BRIDGE|target|holdtime|
-  calltime|origposition``
+  calltime|origposition``, the call's last line (the consulted agent's part, a ``CallAnswered``
+  that is ``taken_over``, is not a queue call: app_queue logs nothing of it)
 - ``ADDMEMBER|`` / ``REMOVEMEMBER|`` (per queue named at login), ``PAUSE|reason`` /
   ``UNPAUSE|`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
   ``NONE``: our pauses and logins are agent-wide).
@@ -189,6 +190,8 @@ class QueueLogFormatter:
             case CallRingNoAnswer():
                 ring_ms = round((ev.ring_s or 0.0) * 1000)  # ring_s is rounded to the ms
                 return [(ev.queue, ev.agent_id, "RINGNOANSWER", ring_ms)]
+            case CallAnswered() if ev.taken_over:
+                return []  # after ATTENDEDTRANSFER app_queue writes no more for the call
             case CallAnswered():
                 call.answered, call.transferred = ev.ts, False
                 call.wait_s = _seconds(ev.wait_s, call.enqueued, ev.ts)

@@ -147,6 +147,11 @@ async def test_attended_transfer_is_written_as_asterisk_does(db: Database) -> No
         CallTransferred(**a1, target_kind="agent", target="1002", attended=True,
                         ts=t + timedelta(seconds=96)),
         CallCompleted(**a1, by="transfer", talk_s=90, ts=t + timedelta(seconds=96)),
+        # The consulted agent has the caller now: not a queue call, as app_queue sees it.
+        CallAnswered(**leg("A1", "cards", "1002"), wait_s=0.0, taken_over=True,
+                     ts=t + timedelta(seconds=96)),
+        CallCompleted(**leg("A1", "cards", "1002"), by="caller", talk_s=104,
+                      ts=t + timedelta(seconds=200)),
         CallEnded(call_id="A1", queue="cards", ts=t + timedelta(seconds=200)),
     ]  # fmt: skip
     await EventStore(db).append_many([to_stored(e) for e in script])
