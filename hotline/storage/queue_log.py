@@ -4,7 +4,9 @@ A line is ``epoch|callid|queue|agent|EVENT|data1|data2|...``. Field layouts foll
 ``apps/app_queue.c`` (its ``ast_queue_log`` calls, Asterisk 22) and the Asterisk "Queue Logs"
 documentation; the values are the typed events' fields:
 
-- ``ENTERQUEUE|url|callerid|position``: ``CallQueued`` (no url; the caller of ``CallStarted``)
+- ``ENTERQUEUE|url|callerid|position``: ``CallQueued`` (no url; the caller of ``CallStarted``),
+  once per entry: a waiting call the ACD rebuilt after a restart (``resync``) that was seen
+  entering that queue writes no second line
 - ``RINGNOANSWER|ringtime_ms``: ``CallRingNoAnswer.ring_s`` in milliseconds
 - ``CONNECT|holdtime|bridged_uniqueid|ringtime``: ``CallAnswered``'s ``wait_s``, its
   ``agent_channel_id`` (the uniqueid of the agent's channel: app_queue's bridged ``peer``) and
@@ -98,6 +100,7 @@ _Row = tuple[str, str, str, *tuple[object, ...]]  # queue, agent, EVENT, data...
 @dataclass
 class _Call:
     caller: str = ""
+    waiting_in: str | None = None  # the queue it entered and has not left yet
     position: int = 1
     enqueued: datetime | None = None
     answered: datetime | None = None
@@ -185,7 +188,9 @@ class QueueLogFormatter:
             case CallStarted():
                 call.caller = ev.caller
             case CallQueued():
-                call.enqueued, call.position = ev.ts, ev.position
+                if ev.resync and call.waiting_in == ev.queue:
+                    return []  # the ACD rebuilt a call already seen entering: no new entry
+                call.waiting_in, call.enqueued, call.position = ev.queue, ev.ts, ev.position
                 return [(ev.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
             case CallRingNoAnswer():
                 ring_ms = round((ev.ring_s or 0.0) * 1000)  # ring_s is rounded to the ms
@@ -193,7 +198,7 @@ class QueueLogFormatter:
             case CallAnswered() if ev.taken_over:
                 return []  # after ATTENDEDTRANSFER app_queue writes no more for the call
             case CallAnswered():
-                call.answered, call.transferred = ev.ts, False
+                call.answered, call.transferred, call.waiting_in = ev.ts, False, None
                 call.wait_s = _seconds(ev.wait_s, call.enqueued, ev.ts)
                 bridged, ring = ev.agent_channel_id or "", int(ev.ring_s or 0)
                 return [(ev.queue, ev.agent_id, "CONNECT", call.wait_s, bridged, ring)]
@@ -204,10 +209,12 @@ class QueueLogFormatter:
                 talk = _seconds(ev.talk_s, call.answered, ev.ts)
                 return [(ev.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
             case CallAbandoned():
+                call.waiting_in = None
                 wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
                 pos = call.position
                 return [(ev.queue, "NONE", "ABANDON", pos, pos, wait)]
             case CallOverflowed():
+                call.waiting_in = None
                 wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
                 pos = call.position
                 if ev.reason == "ewt":

@@ -13,6 +13,7 @@ from cti.events import (
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
+    CallAbandoned,
     CallAnswered,
     CallCompleted,
     CallEnded,
@@ -160,4 +161,25 @@ async def test_attended_transfer_is_written_as_asterisk_does(db: Database) -> No
         "A1|cards|NONE|ENTERQUEUE|||2",
         "A1|cards|1001|CONNECT|6||0",
         "A1|cards|1001|ATTENDEDTRANSFER|BRIDGE|1002|6|90|2",
+    ]
+
+
+async def test_a_resync_does_not_enter_the_queue_twice(db: Database) -> None:
+    # The ACD restarted while R1 waited in cards (seen entering) and R2 in loans (its
+    # call.queued lost): only R2 enters at the resync, with the wait it had.
+    t = datetime(2025, 3, 3, 3, 0, tzinfo=UTC)
+    script: list[DomainEvent] = [
+        CallQueued(call_id="R1", queue="cards", position=1, ts=t),
+        CallQueued(call_id="R1", queue="cards", resync=True, wait_s=30.0,
+                   ts=t + timedelta(seconds=30)),
+        CallQueued(call_id="R2", queue="loans", position=2, resync=True, wait_s=12.0,
+                   ts=t + timedelta(seconds=30)),
+        CallAbandoned(call_id="R1", queue="cards", wait_s=40.0, ts=t + timedelta(seconds=40)),
+    ]  # fmt: skip
+    await EventStore(db).append_many([to_stored(e) for e in script])
+    lines = [line.split("|", 1)[1] async for line in export_queue_log(db, None, None)]
+    assert lines == [
+        "R1|cards|NONE|ENTERQUEUE|||1",
+        "R2|loans|NONE|ENTERQUEUE|||2",
+        "R1|cards|NONE|ABANDON|1|1|40",
     ]
