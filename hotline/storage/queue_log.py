@@ -11,7 +11,8 @@ documentation; the values are the typed events' fields:
 - ``CONNECT|holdtime|bridged_uniqueid|ringtime``: ``CallAnswered``'s ``wait_s``, its
   ``agent_channel_id`` (the uniqueid of the agent's channel: app_queue's bridged ``peer``) and
   its ``ring_s`` in whole seconds
-- ``COMPLETECALLER|holdtime|calltime|origposition`` (``COMPLETEAGENT`` when the agent hung up)
+- ``COMPLETECALLER|holdtime|calltime|origposition`` (``COMPLETEAGENT`` when the agent hung
+  up); calltime, as app_queue's, runs from the answer and counts the holds
 - ``ABANDON|position|origposition|waittime``
 - ``CallOverflowed`` by its ``reason``:
   ``max_wait`` → ``EXITWITHTIMEOUT|position|origposition|waittime``, app_queue's own line for
@@ -206,7 +207,10 @@ class QueueLogFormatter:
                 if call.transferred:
                     return []
                 name = "COMPLETEAGENT" if ev.by == "agent" else "COMPLETECALLER"
-                talk = _seconds(ev.talk_s, call.answered, ev.ts)
+                # calltime is app_queue's time since the answer, holds included; the talk
+                # time (holds left out) only when the answer is before the export's window
+                given = None if call.answered else ev.talk_s
+                talk = _seconds(given, call.answered, ev.ts)
                 return [(ev.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
             case CallAbandoned():
                 call.waiting_in = None

@@ -65,7 +65,7 @@ EXPECTED = [
     f"{E0 + 20}|c1|cards|1002|RINGNOANSWER|15000",
     f"{E0 + 20}|NONE|NONE|1002|PAUSE|no-answer",
     f"{E0 + 22}|c1|cards|1001|CONNECT|12||0",  # holdtime 12.6 s → 12, like time(NULL) - start
-    f"{E0 + 142}|c1|cards|1001|COMPLETEAGENT|12|100|1",
+    f"{E0 + 142}|c1|cards|1001|COMPLETEAGENT|12|120|1",  # calltime: talk 100 + hold 20
     f"{E0 + 10}|c2|cards|NONE|ENTERQUEUE||13900000000|2",
     f"{E0 + 40}|c2|cards|NONE|ABANDON|2|2|30",
     f"{E0}|c3|loans|NONE|ENTERQUEUE|||3",
