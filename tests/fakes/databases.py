@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -94,10 +95,10 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def schema_diff(connection: Connection) -> list[Any]:
+def schema_diff(connection: Connection, models: MetaData = metadata) -> list[Any]:
     """What Alembic would change to make the connected database match the models."""
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
+    return list(compare_metadata(context, models))
 
 
 def broken_engine(tmp_path: Path) -> AsyncEngine:

@@ -41,7 +41,7 @@ def scripted() -> list[DomainEvent]:
         **leg("c1", "cards", "1002"), ring_s=15.0, reason="noanswer", ts=T0 + timedelta(seconds=20)
     )
     pause = AgentPaused(agent_id="1002", reason="no-answer", ts=T0 + timedelta(seconds=20))
-    overflow = [
+    overflow: list[DomainEvent] = [
         CallQueued(call_id="c3", queue="loans", position=3, ts=T0),
         CallOverflowed(call_id="c3", queue="loans", target="cards", target_kind="queue",
                        reason="max_wait", wait_s=90.0, ts=T0 + timedelta(seconds=90)),

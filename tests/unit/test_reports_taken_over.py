@@ -112,7 +112,9 @@ async def test_each_agent_is_credited_with_the_call_it_handled(db: Database) -> 
 
 def test_live_statistics_agree() -> None:
     clock = Clock("10:00:00")
-    settings = LiveSettings(sl_formula="answered_within_t_over_answered", sl_threshold_s=20)
+    settings = LiveSettings.model_validate(
+        {"sl_formula": "answered_within_t_over_answered", "sl_threshold_s": 20}
+    )
     stats = LiveStats(settings, [QueueDefinition("cards", "Credit cards")], clock=clock)
     for event in events():
         clock.now = event.ts.strftime("%H:%M:%S")
