@@ -1,5 +1,6 @@
-"""The agent report (SQL sums per report period and agent) against a straightforward per-leg
-computation, on random legs and agent spans, for random bounds, periods and zones.
+"""The agent report (SQL sums per report period and agent, on SQLite and PostgreSQL) against a
+straightforward per-leg computation, on random legs and agent spans, for random bounds,
+periods and zones.
 
 Each data set covers a few days around a DST change (New York's spring and autumn ones, Lord
 Howe's half-hour one). Every leg answered in [from, to) counts for its agent in the period
