@@ -3,7 +3,7 @@
 It runs on its own ports (AMI 15038, FastAGI target 14573) so it never collides with a
 developer's ``hotline pbx up`` on the defaults. Provisioning is done by the project's own
 script (cached); the suite fails, never skips, when the PBX cannot be started. PostgreSQL
-tests get a scratch database of their own (``settings``, migrated: ``db``).
+tests get a scratch database of their own (``pg_settings``, migrated: ``pg_db``).
 """
 
 from __future__ import annotations
@@ -75,15 +75,16 @@ def pbx() -> Iterator[PbxUnderTest]:
 
 
 @pytest.fixture
-async def settings() -> AsyncIterator[DatabaseSettings]:
-    """An empty scratch PostgreSQL database of this test's own, dropped afterwards."""
+async def pg_settings() -> AsyncIterator[DatabaseSettings]:
+    """An empty scratch PostgreSQL database of this test's own, dropped afterwards
+    (``tests.fakes.databases``: the server, and why a test fails when it is down)."""
     async with scratch_postgres() as scratch:
         yield scratch
 
 
 @pytest.fixture
-async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
+async def pg_db(pg_settings: DatabaseSettings) -> AsyncIterator[Database]:
     """The scratch PostgreSQL database, migrated to head."""
-    await upgrade_async(settings)
-    async with Database(settings) as database:
+    await upgrade_async(pg_settings)
+    async with Database(pg_settings) as database:
         yield database

@@ -1,7 +1,7 @@
 """What only PostgreSQL has: its column types, JSONB, the error for a missing database. Each
 test gets a scratch database (``tests/integration/conftest.py``), dropped afterwards. The
 unit tests of storage (migrations, schema, event log), records and reports run on PostgreSQL
-too (their ``db`` fixture).
+too (their ``db`` fixture). ``pg_settings`` and ``pg_db``: tests/integration/conftest.py.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from hotline.storage import (
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-async def test_postgresql_column_types(db: Database) -> None:
-    async with db.engine.connect() as conn:
+async def test_postgresql_column_types(pg_db: Database) -> None:
+    async with pg_db.engine.connect() as conn:
         columns = {
             c["name"]: c for c in await conn.run_sync(lambda c: inspect(c).get_columns("events"))
         }
@@ -34,20 +34,20 @@ async def test_postgresql_column_types(db: Database) -> None:
     assert isinstance(ts_type, DateTime) and ts_type.timezone is True
 
 
-async def test_payload_is_jsonb_that_sql_can_reach_into(db: Database) -> None:
+async def test_payload_is_jsonb_that_sql_can_reach_into(pg_db: Database) -> None:
     t0 = datetime(2025, 3, 1, 9, 30, tzinfo=SHANGHAI)
     payload = {"菜单": "信用卡服务", "nested": {"语言": "普通话"}}
-    await EventStore(db).append_many([StoredEvent(kind="ivr.node", ts=t0, payload=payload)])
+    await EventStore(pg_db).append_many([StoredEvent(kind="ivr.node", ts=t0, payload=payload)])
     # Stored as real JSONB with the text intact.
-    async with db.session() as session:
+    async with pg_db.session() as session:
         menu = await session.scalar(
             text("SELECT payload->>'菜单' FROM events WHERE kind='ivr.node'")
         )
     assert menu == "信用卡服务"
 
 
-async def test_missing_database_error_hides_the_password(settings: DatabaseSettings) -> None:
-    url = make_url(settings.url).set(password="s3cret-pw", database="hotline_no_such_db")
+async def test_missing_database_error_hides_the_password(pg_settings: DatabaseSettings) -> None:
+    url = make_url(pg_settings.url).set(password="s3cret-pw", database="hotline_no_such_db")
     missing = DatabaseSettings(url=url.render_as_string(hide_password=False))
     async with Database(missing) as db:
         assert await db.ping() is False
