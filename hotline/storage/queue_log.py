@@ -106,7 +106,7 @@ class _Call:
     enqueued: datetime | None = None
     answered: datetime | None = None
     wait_s: int = 0
-    transferred: bool = False  # BLINDTRANSFER written since the last CONNECT
+    transferred: bool = False  # a transfer line written since the last CONNECT
 
 
 def _field(value: object) -> str:
