@@ -44,8 +44,8 @@ from cti.settings import DatabaseSettings
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
-from hotline.storage.call_records import slot_of
 from hotline.storage.migrate import upgrade_async
+from hotline.storage.record_ops import slot_of
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 DAYS = 25

@@ -4,6 +4,9 @@ SQLite (the default) and PostgreSQL through the same async API. Migrations live 
 ``hotline.storage.migrate`` (imported on demand: it pulls in Alembic).
 """
 
+# ``schema``: every table registered on ``Base.metadata`` as soon as any storage module is
+# imported (the table modules do not import each other).
+from hotline.storage import schema as _schema  # noqa: F401
 from hotline.storage.db import (
     Database,
     DatabaseUnavailableError,

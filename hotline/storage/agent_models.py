@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.storage.models import Base
+from hotline.storage.base import Base
 
 
 class AgentRow(Base):

@@ -1,8 +1,10 @@
 """One batch (events and the record operations folded from them) as one JSON line.
 
-Used by the disk spool. Version 1; a reader refuses versions it does not know rather than
-guess. Datetimes travel as RFC 3339 strings with their offset (orjson's rendering of aware
-datetimes) and come back aware.
+Used by the disk spool. Versioned (``VERSION``); a reader refuses versions it does not know
+rather than guess. Datetimes travel as RFC 3339 strings with their offset (orjson's rendering
+of aware datetimes) and come back aware. An event's ``payload`` travels as its row holds it:
+the data ``cti.events.encode`` wrote, or the first shape in a line an older version spooled
+(stored as is; readers decode both).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Fold domain events into call records, queue legs and agent intervals (sans-IO: no database
-here). The operations are in ``record_ops``.
+here). The operations are in ``record_ops``; agents' events are folded by ``agent_records``.
 
 A call has one record (``calls``: who called, IVR path, last queue and agent, totals, final
 outcome) and one *leg* per visit to a queue (``call_legs``): an overflow into another queue,
 or an agent's blind transfer back into a queue, opens a new leg, so each queue keeps the calls
 it was offered and what became of them there, as live statistics count them.
 
-``RecordFolder.fold(event)`` returns the record operations an event implies, in order.
+``RecordFolder.fold(event, uid)`` returns the record operations a typed event implies, in
+order; ``uid`` is the event's in the log (legs and intervals are keyed by it).
 
 Invariants (what makes a replay after a crash safe, see ``hotline.storage.event_log``):
 - Every operation is idempotent: patches carry absolute values (never increments), a leg or
@@ -25,47 +26,45 @@ Invariants (what makes a replay after a crash safe, see ``hotline.storage.event_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, assert_never
 
-from hotline.storage.event_store import StoredEvent
-from hotline.storage.record_ops import (
-    CALL_DATETIME_COLUMNS,
-    SLOT_COLUMNS,
-    SLOT_S,
-    CallPatch,
-    CloseIntervals,
-    IntervalCategory,
-    LegPatch,
-    OpenInterval,
-    OpenLeg,
-    RecordOp,
-    merge_patches,
-    slot_of,
-    slots,
+from cti.events import (
+    AcdResynced,
+    AgentDisposition,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentSkillsChanged,
+    AgentStateChanged,
+    AgentUnpaused,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallFallback,
+    CallHeld,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+    CallRingNoAnswer,
+    CallStarted,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+    IvrEnded,
+    IvrInput,
+    IvrNode,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
 )
-
-__all__ = [
-    "CALL_DATETIME_COLUMNS",
-    "SLOT_COLUMNS",
-    "SLOT_S",
-    "CallPatch",
-    "CloseIntervals",
-    "IntervalCategory",
-    "LegPatch",
-    "OpenInterval",
-    "OpenLeg",
-    "Outcome",
-    "RecordFolder",
-    "RecordOp",
-    "merge_patches",
-    "slot_of",
-    "slots",
-    "split_path",
-]
+from hotline.storage.agent_records import AgentRecords
+from hotline.storage.record_ops import CallPatch, LegPatch, OpenLeg, RecordOp
 
 # Calls followed at once; beyond it the oldest open call is forgotten (a call that never
 # sends call.ended must not grow memory forever).
@@ -112,51 +111,22 @@ class _Call:
     leg: _Leg | None = None
 
 
-@dataclass(slots=True)
-class _Agent:
-    last_call: str | None = None
-    last_leg: str | None = None
-    wrap_started: datetime | None = None
-
-
-def _num(payload: Mapping[str, Any], key: str) -> float | None:
-    value = payload.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _str(payload: Mapping[str, Any], key: str) -> str | None:
-    value = payload.get(key)
-    return None if value is None else str(value)
-
-
-def _pick(payload: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {k: payload[k] for k in keys if payload.get(k) is not None}
-
-
 def _since(start: datetime | None, ts: datetime) -> float | None:
     return None if start is None else (ts - start).total_seconds()
 
 
-def _wait(payload: Mapping[str, Any], leg: _Leg | None, ts: datetime) -> float | None:
+def _wait(given: float | None, leg: _Leg | None, ts: datetime) -> float | None:
     """The wait the publisher gives, else measured from the leg's entry when known."""
-    given = _num(payload, "wait_s")
     if given is not None or leg is None:
         return given
     return _since(leg.enqueued_at, ts)
-
-
-def split_path(path: str) -> list[str]:
-    """``ivr.ended``'s ``path`` is the visited node ids joined by ``>`` (data holds scalars)."""
-    return [node for node in (part.strip() for part in path.split(">")) if node]
 
 
 class RecordFolder:
     def __init__(self, short_abandon_s: float = 5.0) -> None:
         self.short_abandon_s = short_abandon_s
         self._calls: dict[str, _Call] = {}
-        self._agents: dict[str, _Agent] = {}
+        self._agents = AgentRecords()
 
     @property
     def open_calls(self) -> int:
@@ -170,77 +140,95 @@ class RecordFolder:
             state = self._calls[call_id] = _Call()
         return state
 
-    def _agent(self, agent_id: str) -> _Agent:
-        return self._agents.setdefault(agent_id, _Agent())
-
     def _abandon_outcome(self, wait_s: float | None) -> Outcome:
         short = wait_s is not None and wait_s < self.short_abandon_s
         return Outcome.SHORT_ABANDON if short else Outcome.ABANDONED
 
-    def fold(self, event: StoredEvent) -> list[RecordOp]:
-        if event.kind.startswith("agent."):
-            return self._fold_agent(event) if event.agent_id else []
-        if event.call_id is None:
-            return []
-        return self._fold_call(event, event.call_id)
-
-    def fold_many(self, events: Sequence[StoredEvent]) -> list[RecordOp]:
-        return [op for event in events for op in self.fold(event)]
-
-    # -- calls ---------------------------------------------------------------------------------
-
-    def _fold_call(self, ev: StoredEvent, call_id: str) -> list[RecordOp]:
-        kind, p, ts = ev.kind, ev.payload, ev.ts
-        call = self._call(call_id)
-        if kind == "call.started":
-            values = {"started_at": ts, **_pick(p, ("hotline", "product", "did", "caller"))}
-            return [CallPatch(call_id, values | _pick(p, ("language", "vip")))]
-        if kind == "ivr.node":
-            node = _str(p, "node")
-            # The IVR publishes other engine events as ivr.node detail (``event`` names them);
-            # only a node entered extends the path.
-            if not node or p.get("event", "NodeEntered") != "NodeEntered":
+    def fold(self, event: DomainEvent, uid: str) -> list[RecordOp]:
+        match event:
+            case (
+                AgentLoggedIn()
+                | AgentLoggedOut()
+                | AgentPaused()
+                | AgentUnpaused()
+                | AgentStateChanged()
+                | AgentDisposition()
+            ):
+                return self._agents.fold(event, uid)
+            case CallStarted():
+                return self._started(event)
+            case IvrNode():
+                return self._ivr_node(event)
+            case IvrEnded():
+                call = self._call(event.call_id)
+                if event.path is not None:
+                    call.path = list(event.path)
+                values: dict[str, Any] = {"ivr_path": list(call.path)}
+                if event.language is not None:
+                    values["language"] = event.language
+                return [CallPatch(event.call_id, values)]
+            case CallQueued():
+                return self._queued(event, uid)
+            case CallAnswered() if event.taken_over:
+                return self._taken_over(event, uid)
+            case CallAnswered():
+                return self._answered(event)
+            case CallHeld():
+                held = self._leg(self._call(event.call_id))
+                held.held_since = held.held_since or event.ts
                 return []
-            call.path.append(node)
-            return [CallPatch(call_id, {"ivr_path": list(call.path)})]
-        if kind == "ivr.ended":
-            path = _str(p, "path")
-            if path is not None:
-                call.path = split_path(path)
-            return [CallPatch(call_id, {"ivr_path": list(call.path)} | _pick(p, ("language",)))]
-        if kind == "call.queued":
-            return self._queued(ev, call_id, call)
-        if kind == "call.answered":
-            return self._answered(ev, call_id, call)
-        if kind == "call.held":
-            held = self._leg(call)
-            held.held_since = held.held_since or ts
+            case CallUnheld():
+                return self._unheld(event)
+            case CallCompleted():
+                return self._completed(event)
+            case CallAbandoned() | CallOverflowed():
+                return self._left_unanswered(event)
+            case CallTransferred():
+                return self._transferred(event)
+            case CallFallback():
+                return self._fallback(event)
+            case CallEnded():
+                return self._ended(event)
+            case (
+                CallOffered()
+                | CallRingNoAnswer()
+                | IvrInput()
+                | AgentSkillsChanged()
+                | AcdResynced()
+                | RecordingStarted()
+                | RecordingMuted()
+                | RecordingUnmuted()
+                | RecordingStopped()
+            ):
+                return []  # nothing in the records: the event log keeps them
+            case _:
+                assert_never(event)
+
+    # -- the IVR -------------------------------------------------------------------------------
+
+    def _started(self, ev: CallStarted) -> list[RecordOp]:
+        values: dict[str, Any] = {
+            "started_at": ev.ts,
+            "hotline": ev.hotline,
+            "product": ev.product,
+            "did": ev.did,
+            "caller": ev.caller,
+            "vip": ev.vip,
+        }
+        if ev.language is not None:
+            values["language"] = ev.language
+        return [CallPatch(ev.call_id, values)]
+
+    def _ivr_node(self, ev: IvrNode) -> list[RecordOp]:
+        # The IVR publishes other engine events as ivr.node detail (``event`` names them);
+        # only a node entered extends the path.
+        if not ev.node or ev.event != "NodeEntered":
             return []
-        if kind == "call.unheld":
-            return self._unheld(ev, call_id, call)
-        if kind == "call.completed":
-            return self._completed(ev, call_id, call)
-        leg = call.leg
-        if kind in ("call.abandoned", "call.overflowed"):
-            if leg is not None and leg.state is not _LegState.WAITING:
-                return []  # not waiting (answered or gone): nothing left this queue
-            wait_s = _wait(p, leg, ts)
-            outcome = (
-                self._abandon_outcome(wait_s) if kind == "call.abandoned" else Outcome.OVERFLOW
-            )
-            return self._leave(call_id, call, ts, outcome, wait_s)
-        if kind == "call.transferred":
-            return self._transferred(ev, call_id, call)
-        if kind == "call.fallback":
-            ops: list[RecordOp] = []
-            if leg is None or leg.state is _LegState.WAITING:
-                ops = self._leave(call_id, call, ts, Outcome.FALLBACK, _wait(p, leg, ts))
-            call.outcome = Outcome.FALLBACK
-            values = {"outcome": Outcome.FALLBACK.value} | _pick(p, ("queue",))
-            return [*ops, CallPatch(call_id, values)]
-        if kind == "call.ended":
-            return self._ended(ev, call_id, call)
-        return []
+        call = self._call(ev.call_id)
+        call.path.append(ev.node)
+        return [CallPatch(ev.call_id, {"ivr_path": list(call.path)})]
+
+    # -- queue legs ----------------------------------------------------------------------------
 
     def _leg(self, call: _Call) -> _Leg:
         """The call's current leg; one addressed by SQL when the folder did not see it open
@@ -259,30 +247,26 @@ class RecordFolder:
     ) -> LegPatch:
         return LegPatch(call_id, leg.leg_id if leg else None, ts, values, defaults or {})
 
-    def _queued(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
-        p, ts, queue = ev.payload, ev.ts, ev.queue
+    def _queued(self, ev: CallQueued, uid: str) -> list[RecordOp]:
+        call_id, ts, queue = ev.call_id, ev.ts, ev.queue
+        call = self._call(call_id)
         leg = call.leg
-        predicted = _num(p, "ewt_s")  # the ACD's estimate at entry
-        values: dict[str, Any] = {"queue": queue, "enqueued_at": ts}
-        values |= {"outcome": Outcome.QUEUED.value} | _pick(p, ("position", "language", "vip"))
-        values |= _pick(p, ("predicted_wait_s",))
-        if predicted is not None:
-            values["predicted_wait_s"] = predicted
-        if queue is None:
-            return [CallPatch(call_id, values)]
-        leg_values: dict[str, Any] = {
-            k: values[k] for k in ("position", "predicted_wait_s") if k in values
-        }
+        leg_values: dict[str, Any] = {"position": ev.position}
+        if ev.ewt_s is not None:  # the ACD's estimate at entry
+            leg_values["predicted_wait_s"] = ev.ewt_s
+        values: dict[str, Any] = {"queue": queue, "enqueued_at": ts, "vip": ev.vip}
+        values |= {"outcome": Outcome.QUEUED.value} | leg_values
+        if ev.language is not None:
+            values["language"] = ev.language
         ops: list[RecordOp] = []
-        if p.get("resync") is True:
+        if ev.resync:
             # A waiting call the ACD rebuilt from Asterisk: already offered once. Insert a leg
             # only if the database has none waiting for it in this queue (its call.queued was
             # lost); either way the folder does not know the leg's id from here.
             if leg is not None and leg.queue == queue and leg.state is _LegState.WAITING:
                 return []
-            wait_s = _num(p, "wait_s") or 0.0
-            entered = ts - timedelta(seconds=wait_s)
-            ops.append(OpenLeg(ev.uid or "", call_id, queue, entered, leg_values, resync=True))
+            entered = ts - timedelta(seconds=ev.wait_s or 0.0)
+            ops.append(OpenLeg(uid, call_id, queue, entered, leg_values, resync=True))
             call.leg = _Leg(None, queue, _LegState.WAITING, entered)
             call.outcome = Outcome.QUEUED
             return [*ops, CallPatch(call_id, {"queue": queue, "outcome": Outcome.QUEUED.value})]
@@ -290,121 +274,136 @@ class RecordFolder:
             # Queued elsewhere without an exit event: it left the old queue all the same.
             ops += self._leave(call_id, call, ts, Outcome.TRANSFERRED, _since(leg.enqueued_at, ts))
         elif leg is not None and leg.state is _LegState.ANSWERED:
-            ops += self._end_talk(call_id, leg, ts, {})  # no call.completed came first
-        leg_id = ev.uid or f"{call_id}@{ts.isoformat()}"
-        ops.append(OpenLeg(leg_id, call_id, queue, ts, leg_values))
-        call.leg = _Leg(leg_id, queue, _LegState.WAITING, ts)
+            ops += self._end_talk(call_id, leg, ts, None)  # no call.completed came first
+        ops.append(OpenLeg(uid, call_id, queue, ts, leg_values))
+        call.leg = _Leg(uid, queue, _LegState.WAITING, ts)
         call.outcome = Outcome.QUEUED
         return [*ops, CallPatch(call_id, values)]
 
-    def _answered(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
-        p, ts = ev.payload, ev.ts
-        if p.get("taken_over") is True:
-            return self._taken_over(ev, call_id, call)
+    def _answered(self, ev: CallAnswered) -> list[RecordOp]:
+        call_id, ts = ev.call_id, ev.ts
+        call = self._call(call_id)
         leg = call.leg
         if leg is None or leg.state is not _LegState.WAITING:
             leg = call.leg = _Leg(None, ev.queue, _LegState.WAITING)
-        wait_s = _wait(p, leg, ts)
+        wait_s = _wait(ev.wait_s, leg, ts)
         leg.state, leg.answered_at, leg.agent_id = _LegState.ANSWERED, ts, ev.agent_id
         call.outcome = Outcome.ANSWERED
-        common = {"answered_at": ts, "left_queue_at": ts, "outcome": Outcome.ANSWERED.value}
-        common |= {"agent_id": ev.agent_id} | _pick(p, ("predicted_wait_s",))
+        common: dict[str, Any] = {
+            "answered_at": ts,
+            "left_queue_at": ts,
+            "outcome": Outcome.ANSWERED.value,
+            "agent_id": ev.agent_id,
+        }
+        if ev.predicted_wait_s is not None:
+            common["predicted_wait_s"] = ev.predicted_wait_s
         if ev.agent_id:
-            agent = self._agent(ev.agent_id)
-            agent.last_call, agent.last_leg = call_id, leg.leg_id
+            self._agents.answered(ev.agent_id, call_id, leg.leg_id)
         return [
             self._patch(call_id, leg, ts, common | {"wait_s": wait_s}),
             CallPatch(call_id, common),
         ]
 
-    def _taken_over(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
+    def _taken_over(self, ev: CallAnswered, uid: str) -> list[RecordOp]:
         """A consulted agent took the caller over (attended transfer): a leg of its own, so
         agent reports count the call it handled; queue figures leave it out (the queue's
         offer was the first agent's leg)."""
-        ts, queue = ev.ts, ev.queue
-        if queue is None:
-            return []
+        call_id, ts = ev.call_id, ev.ts
+        call = self._call(call_id)
         ops: list[RecordOp] = []
         leg = call.leg
         if leg is not None and leg.state is _LegState.ANSWERED:
-            ops += self._end_talk(call_id, leg, ts, {})  # the first agent's talk ends here
-        leg_id = ev.uid or f"{call_id}@{ts.isoformat()}"
-        ops.append(OpenLeg(leg_id, call_id, queue, ts))
-        call.leg = _Leg(leg_id, queue, _LegState.ANSWERED, ts, ts, ev.agent_id)
+            ops += self._end_talk(call_id, leg, ts, None)  # the first agent's talk ends here
+        ops.append(OpenLeg(uid, call_id, ev.queue, ts))
+        call.leg = _Leg(uid, ev.queue, _LegState.ANSWERED, ts, ts, ev.agent_id)
         values = {"answered_at": ts, "left_queue_at": ts, "agent_id": ev.agent_id, "wait_s": 0.0}
         ops.append(
             self._patch(call_id, call.leg, ts, values | {"outcome": Outcome.TAKEN_OVER.value})
         )
         ops.append(CallPatch(call_id, {"agent_id": ev.agent_id}))
         if ev.agent_id:
-            agent = self._agent(ev.agent_id)
-            agent.last_call, agent.last_leg = call_id, leg_id
+            self._agents.answered(ev.agent_id, call_id, uid)
         return ops
 
-    def _unheld(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
-        leg = self._leg(call)
+    def _unheld(self, ev: CallUnheld) -> list[RecordOp]:
+        leg = self._leg(self._call(ev.call_id))
         if leg.state is _LegState.DONE:
             return []  # after the talk's end: not part of the handled call (live agrees)
-        held = _num(ev.payload, "hold_s")
+        held = ev.hold_s
         if held is None:
             held = _since(leg.held_since, ev.ts)
         leg.held_since = None
         if not leg.hold_known:
             # Earlier holds of this leg were seen by a process before a restart: the writer
             # sums them all from the stored events (this one included).
-            return [LegPatch(call_id, None, ev.ts, {}, sum_hold=True)]
+            return [LegPatch(ev.call_id, None, ev.ts, {}, sum_hold=True)]
         if held is None:
             return []
         leg.hold_s += held
-        return [self._patch(call_id, leg, ev.ts, {"hold_s": leg.hold_s})]
+        return [self._patch(ev.call_id, leg, ev.ts, {"hold_s": leg.hold_s})]
 
-    def _completed(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
-        leg = self._leg(call)
-        if ev.agent_id and self._agent(ev.agent_id).last_call != call_id:
-            # Answered before a restart: the wrap-up that follows is this agent's on this call.
-            agent = self._agent(ev.agent_id)
-            agent.last_call, agent.last_leg = call_id, leg.leg_id
+    def _completed(self, ev: CallCompleted) -> list[RecordOp]:
+        leg = self._leg(self._call(ev.call_id))
+        if ev.agent_id:
+            self._agents.completed(ev.agent_id, ev.call_id, leg.leg_id)
         if leg.state is not _LegState.ANSWERED:
             return []  # its talk already ended (requeued by a transfer); live counts it once
-        ops = self._end_talk(call_id, leg, ev.ts, ev.payload)
-        by = _str(ev.payload, "by")
-        if by is not None:
-            ops.append(CallPatch(call_id, {"ended_by": by}))
+        ops = self._end_talk(ev.call_id, leg, ev.ts, ev.talk_s)
+        ops.append(CallPatch(ev.call_id, {"ended_by": ev.by}))
         return ops
 
     def _end_talk(
-        self, call_id: str, leg: _Leg, ts: datetime, p: Mapping[str, Any]
+        self, call_id: str, leg: _Leg, ts: datetime, talk_s: float | None
     ) -> list[RecordOp]:
         """The end of an agent's talk on ``leg`` (completed, or transferred away): talk time
-        from the publisher, else measured without the holds; hold as the publisher totals it
-        when it does (``call.completed``'s ``hold_s``), else as summed from ``call.unheld``."""
+        from the publisher, else measured without the holds; hold as summed from
+        ``call.unheld`` (unless holds before a restart are missing: the writer sums them)."""
         leg.state = _LegState.DONE
         values: dict[str, Any] = {}
-        talk_s = _num(p, "talk_s")
         if talk_s is None and leg.answered_at is not None:
             talk_s = max((ts - leg.answered_at).total_seconds() - leg.hold_s, 0.0)
         if talk_s is not None:
             values["talk_s"] = talk_s
-        hold_s = _num(p, "hold_s")
-        if hold_s is not None:
-            values["hold_s"] = hold_s
-        elif leg.hold_known:
+        if leg.hold_known:
             values["hold_s"] = leg.hold_s
         return [self._patch(call_id, leg, ts, values)] if values else []
 
-    def _transferred(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
+    def _left_unanswered(self, ev: CallAbandoned | CallOverflowed) -> list[RecordOp]:
+        call = self._call(ev.call_id)
+        leg = call.leg
+        if leg is not None and leg.state is not _LegState.WAITING:
+            return []  # not waiting (answered or gone): nothing left this queue
+        wait_s = _wait(ev.wait_s, leg, ev.ts)
+        if isinstance(ev, CallAbandoned):
+            outcome = self._abandon_outcome(wait_s)
+        else:
+            outcome = Outcome.OVERFLOW
+        return self._leave(ev.call_id, call, ev.ts, outcome, wait_s)
+
+    def _transferred(self, ev: CallTransferred) -> list[RecordOp]:
+        call = self._call(ev.call_id)
         leg, ts = call.leg, ev.ts
         if leg is None:  # from the IVR, before any queue
             if call.outcome in (None, Outcome.TRANSFERRED):
                 call.outcome = Outcome.TRANSFERRED
-                return [CallPatch(call_id, {"outcome": Outcome.TRANSFERRED.value})]
+                return [CallPatch(ev.call_id, {"outcome": Outcome.TRANSFERRED.value})]
             return []
         if leg.state is _LegState.WAITING:
-            wait_s = _wait(ev.payload, leg, ts)
-            return self._leave(call_id, call, ts, Outcome.TRANSFERRED, wait_s)
+            wait_s = _since(leg.enqueued_at, ts)
+            return self._leave(ev.call_id, call, ts, Outcome.TRANSFERRED, wait_s)
         # After an answer (the agent's blind transfer) the leg stays answered; its talk ends
         # at the call.completed that follows, or when the call is queued again.
         return []
+
+    def _fallback(self, ev: CallFallback) -> list[RecordOp]:
+        call = self._call(ev.call_id)
+        leg = call.leg
+        ops: list[RecordOp] = []
+        if leg is None or leg.state is _LegState.WAITING:
+            wait_s = _wait(ev.wait_s, leg, ev.ts)
+            ops = self._leave(ev.call_id, call, ev.ts, Outcome.FALLBACK, wait_s)
+        call.outcome = Outcome.FALLBACK
+        return [*ops, CallPatch(ev.call_id, {"outcome": Outcome.FALLBACK.value})]
 
     def _leave(
         self, call_id: str, call: _Call, ts: datetime, outcome: Outcome, wait_s: float | None
@@ -420,8 +419,9 @@ class RecordFolder:
             CallPatch(call_id, values),
         ]
 
-    def _ended(self, ev: StoredEvent, call_id: str, call: _Call) -> list[RecordOp]:
-        ts = ev.ts
+    def _ended(self, ev: CallEnded) -> list[RecordOp]:
+        call_id, ts = ev.call_id, ev.ts
+        call = self._call(call_id)
         ops: list[RecordOp] = []
         leg = call.leg
         if leg is not None and leg.state is _LegState.WAITING:
@@ -433,66 +433,3 @@ class RecordFolder:
             ops.append(CallPatch(call_id, {"ended_at": ts}, {"outcome": Outcome.IVR_ONLY.value}))
         self._calls.pop(call_id, None)
         return ops
-
-    # -- agents --------------------------------------------------------------------------------
-
-    def _fold_agent(self, ev: StoredEvent) -> list[RecordOp]:
-        agent_id, kind, ts, uid = ev.agent_id or "", ev.kind, ev.ts, ev.uid or ""
-        agent = self._agent(agent_id)
-        ops: list[RecordOp] = []
-        if kind == "agent.logged_in":
-            ops += [
-                CloseIntervals(agent_id, IntervalCategory.SESSION, ts),
-                OpenInterval(uid, agent_id, IntervalCategory.SESSION, "logged_in", None, ts),
-            ]
-        elif kind == "agent.logged_out":
-            ops += [CloseIntervals(agent_id, c, ts) for c in IntervalCategory]
-            ops += self._end_wrap_up(agent_id, agent, ts)
-        elif kind == "agent.paused":
-            reason = _str(ev.payload, "reason")
-            ops += [
-                CloseIntervals(agent_id, IntervalCategory.PAUSE, ts),
-                OpenInterval(uid, agent_id, IntervalCategory.PAUSE, "paused", reason, ts),
-            ]
-        elif kind == "agent.unpaused":
-            ops.append(CloseIntervals(agent_id, IntervalCategory.PAUSE, ts))
-        elif kind == "agent.state":
-            state = _str(ev.payload, "state") or "unknown"
-            ops += self._end_wrap_up(agent_id, agent, ts)
-            if state == "wrap_up":
-                agent.wrap_started = ts
-            reason = _str(ev.payload, "reason")
-            ops += [
-                CloseIntervals(agent_id, IntervalCategory.STATE, ts),
-                OpenInterval(uid, agent_id, IntervalCategory.STATE, state, reason, ts),
-            ]
-        elif kind == "agent.disposition":
-            ops += self._disposition(ev, agent_id, agent)
-        return ops
-
-    def _agent_leg(self, agent_id: str, agent: _Agent, call_id: str) -> str | None:
-        """The id of the agent's leg of ``call_id`` when the folder knows it."""
-        return agent.last_leg if agent.last_call == call_id else None
-
-    def _disposition(self, ev: StoredEvent, agent_id: str, agent: _Agent) -> list[RecordOp]:
-        call_id = ev.call_id or agent.last_call
-        if call_id is None:
-            return []
-        ops: list[RecordOp] = []
-        disposition = _pick(ev.payload, ("disposition",))
-        if disposition:
-            ops.append(CallPatch(call_id, disposition))
-        values = _pick(ev.payload, ("disposition", "wrap_up_s"))
-        if values:
-            leg_id = self._agent_leg(agent_id, agent, call_id)
-            ops.append(LegPatch(call_id, leg_id, ev.ts, values, agent_id=agent_id))
-        return ops
-
-    def _end_wrap_up(self, agent_id: str, agent: _Agent, ts: datetime) -> list[RecordOp]:
-        started, agent.wrap_started = agent.wrap_started, None
-        call_id = agent.last_call
-        if started is None or call_id is None:
-            return []
-        wrap = {"wrap_up_s": (ts - started).total_seconds()}
-        leg_id = self._agent_leg(agent_id, agent, call_id)
-        return [LegPatch(call_id, leg_id, ts, wrap, agent_id=agent_id)]

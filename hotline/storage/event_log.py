@@ -2,9 +2,10 @@
 agent intervals.
 
 Two tasks, off the routing path:
-- the *collector* drains its own ``DomainBus`` subscription, stamps each event with a uid,
-  folds it (``call_records.RecordFolder``) and cuts batches of ``batch_size`` events or
-  ``flush_interval_ms`` age;
+- the *collector* drains its own ``DomainBus`` subscription and cuts batches of
+  ``batch_size`` events or ``flush_interval_ms`` age: each event gets a uid, is encoded to
+  its row (``cti.events.encode``, the current stored shape) and folded into record
+  operations (``call_records.RecordFolder``) — ``to_batch``;
 - the *storer* writes each batch in one transaction, or appends it to the disk spool
   (``spool.Spool``) when the database fails, then replays the spool in order once the
   database answers again.
@@ -28,17 +29,20 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from cti.events import DomainBus, DomainEvent
+from cti.events import encode as encode_event
 from cti.fanout import Subscription
 from cti.settings import EventLogSettings
 from hotline.storage.batch_codec import Batch, BatchDecodeError, decode, encode
 from hotline.storage.call_records import RecordFolder
 from hotline.storage.db import Database
 from hotline.storage.event_store import StoredEvent
+from hotline.storage.record_ops import RecordOp
 from hotline.storage.record_sql import write_batch
 from hotline.storage.spool import Spool
 
@@ -73,17 +77,31 @@ class _FlushMarker:
 _Item = Batch | _FlushMarker | None  # None: the collector is done
 
 
-def to_stored(event: DomainEvent) -> StoredEvent:
+def to_stored(event: DomainEvent, uid: str | None = None) -> StoredEvent:
+    """The event's row: its columns and data as ``cti.events.encode`` writes them."""
+    encoded = encode_event(event)
     return StoredEvent(
-        uid=uuid.uuid4().hex,
-        kind=event.kind.value,
-        ts=event.ts,
-        call_id=event.call_id,
-        agent_id=event.agent_id,
-        queue=event.queue,
-        monotonic_ns=int(event.mono * 1e9),
-        payload=dict(event.data),
+        uid=uid or uuid.uuid4().hex,
+        kind=encoded.kind,
+        ts=encoded.ts,
+        call_id=encoded.call_id,
+        agent_id=encoded.agent_id,
+        queue=encoded.queue,
+        monotonic_ns=int(encoded.mono * 1e9),
+        payload=encoded.data,
     )
+
+
+def to_batch(events: Iterable[DomainEvent], folder: RecordFolder) -> Batch:
+    """The events' rows, each under a new uid, and the record operations ``folder`` folds
+    from them, in order."""
+    stored: list[StoredEvent] = []
+    ops: list[RecordOp] = []
+    for event in events:
+        uid = uuid.uuid4().hex
+        stored.append(to_stored(event, uid))
+        ops += folder.fold(event, uid)
+    return Batch(stored, ops)
 
 
 class EventLogWriter:
@@ -180,14 +198,14 @@ class EventLogWriter:
     async def _collect(self, sub: Subscription[DomainEvent]) -> None:
         size = self._settings.batch_size
         interval = self._settings.flush_interval_ms / 1000
-        batch: list[StoredEvent] = []
+        batch: list[DomainEvent] = []
         deadline = 0.0
         done = False
         while not done:
             while len(batch) < size and (event := sub.get_nowait()) is not None:
                 if not batch:
                     deadline = time.monotonic() + interval
-                batch.append(to_stored(event))
+                batch.append(event)
             now = time.monotonic()
             drained = len(batch) < size
             if batch and (not drained or now >= deadline or self._flush_waiters):
@@ -210,7 +228,7 @@ class EventLogWriter:
             else:
                 if not batch:
                     deadline = time.monotonic() + interval
-                batch.append(to_stored(event))
+                batch.append(event)
         if batch:
             self._emit(batch)
         for future in self._flush_waiters:
@@ -218,9 +236,9 @@ class EventLogWriter:
         self._flush_waiters = []
         self._items.put_nowait(None)
 
-    def _emit(self, events: list[StoredEvent]) -> None:
+    def _emit(self, events: list[DomainEvent]) -> None:
         self.counters.received += len(events)
-        self._items.put_nowait(Batch(events, self._folder.fold_many(events)))
+        self._items.put_nowait(to_batch(events, self._folder))
 
     # -- storer ------------------------------------------------------------------------------
 

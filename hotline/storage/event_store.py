@@ -1,4 +1,9 @@
-"""The append-only event log: write in batches, read by call or newest first."""
+"""The append-only event log: write in batches, read by call or newest first.
+
+A row's ``payload`` is the event's data as ``cti.events.encode`` writes it (``"v": 2``), or
+the first, untyped shape of rows written before typed events; readers turn a row back into
+its event with ``to_event``, which reads both (``cti.events.decode``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, insert, or_, select
 
+from cti.events import DomainEvent, decode
 from hotline.storage.db import Database
 from hotline.storage.models import Event, new_uid
 
@@ -33,6 +39,21 @@ class StoredEvent:
     def __post_init__(self) -> None:
         if self.ts.tzinfo is None:
             raise ValueError(f"StoredEvent.ts must be timezone-aware, got {self.ts!r}")
+
+
+def to_event(row: StoredEvent, *, mono: float | None = None) -> DomainEvent:
+    """The typed event a row holds (either stored shape); ``cti.events.UnreadableEvent`` for
+    a kind this version does not know or data it cannot read. ``mono`` defaults to now (a
+    row's ``monotonic_ns`` is another process's clock)."""
+    return decode(
+        row.kind,
+        row.payload,
+        ts=row.ts,
+        mono=mono,
+        call_id=row.call_id,
+        agent_id=row.agent_id,
+        queue=row.queue,
+    )
 
 
 def to_row(event: StoredEvent) -> dict[str, Any]:

@@ -1,75 +1,29 @@
-"""Tables. Every schema change here needs a migration in ``migrations/versions``.
-
-Timestamps are stored in UTC and always come back timezone-aware (SQLite has no time zone
-type, so `UtcDateTime` attaches UTC on the way out).
+"""Tables of the event log, call records and their legs, and agents' time. Every schema change
+here needs a migration in ``migrations/versions``. The declarative base and column types are in
+``hotline.storage.base``; ``hotline.storage.schema`` gathers every table module.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    Dialect,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    text,
-)
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
 
-# Named constraints make migrations portable: SQLite batch mode and PostgreSQL ALTERs can
-# drop a constraint only by a name that is the same on every database.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from hotline.storage.base import Base, BigId, Json, new_uid
 
-# SQLite autoincrements only an INTEGER PRIMARY KEY; BIGINT elsewhere.
-BigId = BigInteger().with_variant(Integer, "sqlite")
-Json = JSON().with_variant(JSONB(), "postgresql")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes only; stored as UTC, returned as UTC."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: give a timezone-aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: Json}
-
-
-def new_uid() -> str:
-    return uuid.uuid4().hex
+__all__ = [
+    "CROSSING_LEGS",
+    "REPORT_AGENT_COLUMNS",
+    "REPORT_QUEUE_COLUMNS",
+    "AgentInterval",
+    "Base",  # re-exported: callers import it from here
+    "Call",
+    "CallLeg",
+    "Event",
+    "new_uid",
+]
 
 
 class Event(Base):
@@ -237,9 +191,3 @@ class AgentInterval(Base):
             "ix_agent_intervals_agent_id_category_started_at", "agent_id", "category", "started_at"
         ),
     )
-
-
-# Recordings' and agents' tables live in their own modules; imported here so Base.metadata
-# (Alembic, tests) always holds them. At the end: those modules need Base and BigId from this one.
-from hotline.storage import agent_models as _agent_models  # noqa: E402, F401
-from hotline.storage import recording_models as _recording_models  # noqa: E402, F401

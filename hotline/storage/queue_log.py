@@ -1,60 +1,112 @@
 """Our event log in Asterisk ``queue_log`` format, for QueueMetrics-style tools.
 
 A line is ``epoch|callid|queue|agent|EVENT|data1|data2|...``. Field layouts follow
-``apps/app_queue.c`` (``ast_queue_log`` calls) and the Asterisk "Queue Logs" documentation:
+``apps/app_queue.c`` (its ``ast_queue_log`` calls, Asterisk 22) and the Asterisk "Queue Logs"
+documentation; the values are the typed events' fields:
 
-- ``ENTERQUEUE|url|callerid|position``
-- ``RINGNOANSWER|ringtime_ms``
-- ``CONNECT|holdtime|bridged_uniqueid|ringtime``
-- ``COMPLETECALLER|holdtime|calltime|origposition`` (and ``COMPLETEAGENT``)
+- ``ENTERQUEUE|url|callerid|position``: ``CallQueued`` (no url; the caller of ``CallStarted``),
+  once per entry: a waiting call the ACD rebuilt after a restart (``resync``) that was seen
+  entering that queue writes no second line
+- ``RINGNOANSWER|ringtime_ms``: ``CallRingNoAnswer.ring_s`` in milliseconds
+- ``CONNECT|holdtime|bridged_uniqueid|ringtime``: ``CallAnswered``'s ``wait_s``, its
+  ``agent_channel_id`` (the uniqueid of the agent's channel: app_queue's bridged ``peer``) and
+  its ``ring_s`` in whole seconds
+- ``COMPLETECALLER|holdtime|calltime|origposition`` (``COMPLETEAGENT`` when the agent hung
+  up); calltime, as app_queue's, runs from the answer and counts the holds
 - ``ABANDON|position|origposition|waittime``
-- ``EXITWITHTIMEOUT|position|origposition|waittime`` (``EXITEMPTY`` likewise;
-  ``EXITWITHKEY|key|position|origposition|waittime``)
-- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition`` (instead of a
-  ``COMPLETE*`` line for that connection, as Asterisk writes it: the ACD's ``call.completed``
-  by ``transfer`` that follows adds none; a transfer into a queue then enters it anew)
+- ``CallOverflowed`` by its ``reason``:
+  ``max_wait`` → ``EXITWITHTIMEOUT|position|origposition|waittime``, app_queue's own line for
+  a caller who waited out the queue's timeout;
+  ``ewt`` → ``WITHDRAW|position|origposition|waittime|ewt``. app_queue has no exit on the
+  estimated wait, so the closest line is chosen: ``EXITWITHTIMEOUT`` would say the caller
+  waited out a timeout (the rule fires at entry, on an estimate); ``EXITEMPTY`` that the queue
+  had no member able to take calls (``leavewhenempty``), false while agents are only busy;
+  ``WITHDRAW`` is what app_queue writes when an application outside it takes a waiting caller
+  out of the queue (AMI ``QueueWithdrawCaller``, Asterisk 16.25, 18.11, 19.3 and later), its
+  last field the reason that application gives (``QUEUE_WITHDRAW_INFO``): the same decision,
+  made by a CTI over app_queue. A tool that predates it may not know the event.
+  ``target_kind`` is not written: a queue target enters anew (``ENTERQUEUE``), voicemail and
+  the closed message are outside queue_log. Hotline has no exit by key yet (so no
+  ``EXITWITHKEY``) and no leaving an empty queue (``EXITEMPTY``).
+- ``BLINDTRANSFER|extension|context|holdtime|calltime|origposition``: ``CallTransferred``'s
+  ``target`` and ``context`` (instead of a ``COMPLETE*`` line for that connection, as Asterisk
+  writes it: the ACD's ``call.completed`` by ``transfer`` that follows adds none; a transfer
+  into a queue then enters it anew); attended: ``ATTENDEDTRANSFER|BRIDGE|target|holdtime|
+  calltime|origposition``, the call's last line (the consulted agent's part, a ``CallAnswered``
+  that is ``taken_over``, is not a queue call: app_queue logs nothing of it)
 - ``ADDMEMBER|`` / ``REMOVEMEMBER|`` (per queue named at login), ``PAUSE|reason`` /
-  ``UNPAUSE|reason`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
+  ``UNPAUSE|`` and ``AGENTLOGIN|channel`` / ``AGENTLOGOFF|channel|logintime`` (queue
   ``NONE``: our pauses and logins are agent-wide).
 
-Times are whole seconds as Asterisk writes them (``holdtime`` and ``waittime`` truncated);
-``callid`` is our call id (the caller channel's Asterisk uniqueid), ``agent`` our agent id.
-Asterisk's current position is not known to us: ``position`` repeats ``origposition``.
-The formatter is pure and keeps a little memory per call (queue, position, answer time).
+Times are whole seconds as Asterisk writes them (``holdtime``, ``waittime`` and ``ringtime``
+truncated); ``callid`` is our call id (the caller channel's Asterisk uniqueid), ``agent`` our
+agent id. Asterisk's current position is not known to us: ``position`` repeats
+``origposition``. Rows stored before typed events carry no ring times, agent channel ids or
+transfer contexts: those fields are written 0 (a ring time, as app_queue writes one it did not
+measure) or empty. The formatter is pure and keeps a little memory per call (caller,
+position, times of entry and answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import assert_never
 
 from sqlalchemy import select
 
+from cti.events import (
+    AcdResynced,
+    AgentDisposition,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentSkillsChanged,
+    AgentStateChanged,
+    AgentUnpaused,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallFallback,
+    CallHeld,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+    CallRingNoAnswer,
+    CallStarted,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+    IvrEnded,
+    IvrInput,
+    IvrNode,
+    RecordingMuted,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingUnmuted,
+    UnreadableEvent,
+)
 from hotline.storage.db import Database
-from hotline.storage.event_store import StoredEvent
+from hotline.storage.event_store import StoredEvent, to_event
 from hotline.storage.models import Event
 
-_EXIT_EVENTS = {"empty": "EXITEMPTY", "no_agents": "EXITEMPTY", "key": "EXITWITHKEY"}
+log = logging.getLogger(__name__)
+
+_Row = tuple[str, str, str, *tuple[object, ...]]  # queue, agent, EVENT, data...
 
 
 @dataclass
 class _Call:
-    queue: str = "NONE"
     caller: str = ""
+    waiting_in: str | None = None  # the queue it entered and has not left yet
     position: int = 1
     enqueued: datetime | None = None
     answered: datetime | None = None
     wait_s: int = 0
-    agent: str = "NONE"
-    transferred: bool = False  # BLINDTRANSFER written since the last CONNECT
-
-
-def _int(value: Any, default: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return int(value)
+    transferred: bool = False  # a transfer line written since the last CONNECT
 
 
 def _field(value: object) -> str:
@@ -62,18 +114,57 @@ def _field(value: object) -> str:
     return str(value).replace("|", "/").replace("\n", " ")
 
 
+def _seconds(given: float | None, start: datetime | None, end: datetime) -> int:
+    """Whole seconds, truncated as Asterisk's ``time(NULL) - start``: the publisher's figure,
+    else measured from ``start`` (0 when unknown)."""
+    if given is not None:
+        return int(given)
+    return max(0, int((end - start).total_seconds())) if start is not None else 0
+
+
 class QueueLogFormatter:
     def __init__(self) -> None:
         self._calls: dict[str, _Call] = {}
-        self._logins: dict[str, tuple[datetime, str, list[str]]] = {}
+        self._logins: dict[str, tuple[datetime, str, tuple[str, ...]]] = {}
 
-    def lines(self, event: StoredEvent) -> list[str]:
+    def lines(self, event: DomainEvent) -> list[str]:
         epoch = int(event.ts.timestamp())
-        if event.kind.startswith("agent."):
-            return [self._line(epoch, "NONE", *row) for row in self._agent(event)]
-        if event.call_id is None:
-            return []
-        return [self._line(epoch, event.call_id, *row) for row in self._call(event)]
+        match event:
+            case AgentLoggedIn() | AgentLoggedOut() | AgentPaused() | AgentUnpaused():
+                rows = self._agent(event)
+                return [self._line(epoch, "NONE", *row) for row in rows]
+            case (
+                CallStarted()
+                | CallQueued()
+                | CallRingNoAnswer()
+                | CallAnswered()
+                | CallCompleted()
+                | CallAbandoned()
+                | CallOverflowed()
+                | CallTransferred()
+                | CallEnded()
+            ):
+                return [self._line(epoch, event.call_id, *row) for row in self._call(event)]
+            case (
+                IvrNode()
+                | IvrInput()
+                | IvrEnded()
+                | CallOffered()
+                | CallHeld()
+                | CallUnheld()
+                | CallFallback()
+                | AgentStateChanged()
+                | AgentDisposition()
+                | AgentSkillsChanged()
+                | AcdResynced()
+                | RecordingStarted()
+                | RecordingMuted()
+                | RecordingUnmuted()
+                | RecordingStopped()
+            ):
+                return []  # app_queue writes no line for these
+            case _:
+                assert_never(event)
 
     @staticmethod
     def _line(epoch: int, callid: str, queue: str, agent: str, name: str, *data: object) -> str:
@@ -81,91 +172,100 @@ class QueueLogFormatter:
             "|" + "|".join(_field(d) for d in data) if data else ""
         )
 
-    def _call(self, ev: StoredEvent) -> list[tuple[Any, ...]]:
-        p: Mapping[str, Any] = ev.payload
-        call = self._calls.setdefault(ev.call_id or "", _Call())
-        kind = ev.kind
-        agent = ev.agent_id or call.agent
-        if kind == "call.started":
-            call.caller = str(p.get("caller") or "")
-        elif kind == "call.queued":
-            call.queue, call.enqueued = ev.queue or "NONE", ev.ts
-            call.position = _int(p.get("position"), 1)
-            return [(call.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
-        elif kind == "call.ring_no_answer":
-            ring_ms = _int(p.get("ring_ms"), int(float(p.get("ring_s") or 0) * 1000))
-            return [(call.queue, agent, "RINGNOANSWER", ring_ms)]
-        elif kind == "call.answered":
-            call.answered, call.agent = ev.ts, ev.agent_id or "NONE"
-            call.transferred = False
-            call.wait_s = _int(p.get("wait_s"), self._since(call.enqueued, ev.ts))
-            bridged = p.get("agent_uniqueid") or p.get("bridged_uniqueid") or ""
-            ring_s = _int(p.get("ring_s"))
-            return [(call.queue, call.agent, "CONNECT", call.wait_s, bridged, ring_s)]
-        elif kind == "call.completed":
-            if call.transferred:
-                return []
-            name = "COMPLETEAGENT" if p.get("by") == "agent" else "COMPLETECALLER"
-            talk = _int(p.get("talk_s"), self._since(call.answered, ev.ts))
-            return [(call.queue, agent, name, call.wait_s, talk, call.position)]
-        elif kind in ("call.abandoned", "call.overflowed"):
-            wait = _int(p.get("wait_s"), self._since(call.enqueued, ev.ts))
-            pos = call.position
-            if kind == "call.abandoned":
-                return [(call.queue, "NONE", "ABANDON", pos, pos, wait)]
-            name = _EXIT_EVENTS.get(str(p.get("reason")), "EXITWITHTIMEOUT")
-            if name == "EXITWITHKEY":
-                return [(call.queue, "NONE", name, p.get("key") or "", pos, pos, wait)]
-            return [(call.queue, "NONE", name, pos, pos, wait)]
-        elif kind == "call.transferred" and call.answered is not None and not call.transferred:
-            call.transferred = True
-            target = p.get("target") or ""
-            context = p.get("context") or ""
-            talk = self._since(call.answered, ev.ts)
-            if p.get("attended"):
-                # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
+    def _call(
+        self,
+        ev: CallStarted
+        | CallQueued
+        | CallRingNoAnswer
+        | CallAnswered
+        | CallCompleted
+        | CallAbandoned
+        | CallOverflowed
+        | CallTransferred
+        | CallEnded,
+    ) -> list[_Row]:
+        call = self._calls.setdefault(ev.call_id, _Call())
+        match ev:
+            case CallStarted():
+                call.caller = ev.caller
+            case CallQueued():
+                if ev.resync and call.waiting_in == ev.queue:
+                    return []  # the ACD rebuilt a call already seen entering: no new entry
+                call.waiting_in, call.enqueued, call.position = ev.queue, ev.ts, ev.position
+                return [(ev.queue, "NONE", "ENTERQUEUE", "", call.caller, call.position)]
+            case CallRingNoAnswer():
+                ring_ms = round((ev.ring_s or 0.0) * 1000)  # ring_s is rounded to the ms
+                return [(ev.queue, ev.agent_id, "RINGNOANSWER", ring_ms)]
+            case CallAnswered() if ev.taken_over:
+                return []  # after ATTENDEDTRANSFER app_queue writes no more for the call
+            case CallAnswered():
+                call.answered, call.transferred, call.waiting_in = ev.ts, False, None
+                call.wait_s = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                bridged, ring = ev.agent_channel_id or "", int(ev.ring_s or 0)
+                return [(ev.queue, ev.agent_id, "CONNECT", call.wait_s, bridged, ring)]
+            case CallCompleted():
+                if call.transferred:
+                    return []
+                name = "COMPLETEAGENT" if ev.by == "agent" else "COMPLETECALLER"
+                # calltime is app_queue's time since the answer, holds included; the talk
+                # time (holds left out) only when the answer is before the export's window
+                given = None if call.answered else ev.talk_s
+                talk = _seconds(given, call.answered, ev.ts)
+                return [(ev.queue, ev.agent_id, name, call.wait_s, talk, call.position)]
+            case CallAbandoned():
+                call.waiting_in = None
+                wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                pos = call.position
+                return [(ev.queue, "NONE", "ABANDON", pos, pos, wait)]
+            case CallOverflowed():
+                call.waiting_in = None
+                wait = _seconds(ev.wait_s, call.enqueued, ev.ts)
+                pos = call.position
+                if ev.reason == "ewt":
+                    return [(ev.queue, "NONE", "WITHDRAW", pos, pos, wait, ev.reason)]
+                return [(ev.queue, "NONE", "EXITWITHTIMEOUT", pos, pos, wait)]
+            case CallTransferred():
+                if call.answered is None or call.transferred:
+                    return []
+                call.transferred = True
+                talk = _seconds(None, call.answered, ev.ts)
+                if ev.attended:
+                    # Asterisk: ATTENDEDTRANSFER|BRIDGE|<where>|holdtime|calltime|origposition
+                    return [
+                        (ev.queue, ev.agent_id, "ATTENDEDTRANSFER", "BRIDGE", ev.target,
+                         call.wait_s, talk, call.position)
+                    ]  # fmt: skip
                 return [
-                    (call.queue, agent, "ATTENDEDTRANSFER", "BRIDGE", target, call.wait_s, talk,
-                     call.position)
+                    (ev.queue, ev.agent_id, "BLINDTRANSFER", ev.target, ev.context or "",
+                     call.wait_s, talk, call.position)
                 ]  # fmt: skip
-            return [
-                (
-                    call.queue,
-                    agent,
-                    "BLINDTRANSFER",
-                    target,
-                    context,
-                    call.wait_s,
-                    talk,
-                    call.position,
-                )
-            ]
-        elif kind == "call.ended":
-            self._calls.pop(ev.call_id or "", None)
+            case CallEnded():
+                self._calls.pop(ev.call_id, None)
+            case _:
+                assert_never(ev)
         return []
 
-    def _agent(self, ev: StoredEvent) -> list[tuple[Any, ...]]:
+    def _agent(
+        self, ev: AgentLoggedIn | AgentLoggedOut | AgentPaused | AgentUnpaused
+    ) -> list[_Row]:
         agent = ev.agent_id or "NONE"
-        p = ev.payload
-        if ev.kind == "agent.logged_in":
-            device = str(p.get("device") or "")
-            queues = [q for q in str(p.get("queues") or "").split(",") if q]
-            self._logins[agent] = (ev.ts, device, queues)
-            rows: list[tuple[Any, ...]] = [("NONE", agent, "AGENTLOGIN", device)]
-            return rows + [(q, agent, "ADDMEMBER", "") for q in queues]
-        if ev.kind == "agent.logged_out":
-            since, device, queues = self._logins.pop(agent, (None, str(p.get("device") or ""), []))
-            rows = [(q, agent, "REMOVEMEMBER", "") for q in queues]
-            return [*rows, ("NONE", agent, "AGENTLOGOFF", device, self._since(since, ev.ts))]
-        if ev.kind == "agent.paused":
-            return [("NONE", agent, "PAUSE", p.get("reason") or "")]
-        if ev.kind == "agent.unpaused":
-            return [("NONE", agent, "UNPAUSE", p.get("reason") or "")]
-        return []
-
-    @staticmethod
-    def _since(start: datetime | None, end: datetime) -> int:
-        return max(0, int((end - start).total_seconds())) if start is not None else 0
+        match ev:
+            case AgentLoggedIn():
+                device, queues = ev.device or "", ev.queues or ()
+                self._logins[agent] = (ev.ts, device, queues)
+                rows: list[_Row] = [("NONE", agent, "AGENTLOGIN", device)]
+                return rows + [(q, agent, "ADDMEMBER", "") for q in queues]
+            case AgentLoggedOut():
+                since, device, queues = self._logins.pop(agent, (None, "", ()))
+                rows = [(q, agent, "REMOVEMEMBER", "") for q in queues]
+                logged_in = _seconds(None, since, ev.ts)
+                return [*rows, ("NONE", agent, "AGENTLOGOFF", device, logged_in)]
+            case AgentPaused():
+                return [("NONE", agent, "PAUSE", ev.reason or "")]
+            case AgentUnpaused():
+                return [("NONE", agent, "UNPAUSE", "")]
+            case _:
+                assert_never(ev)
 
 
 async def stored_events(
@@ -198,6 +298,16 @@ async def export_queue_log(
 ) -> AsyncIterator[str]:
     """Lines (without newline) of ``queue_log`` for the events in ``[since, until)``."""
     formatter = QueueLogFormatter()
-    async for event in stored_events(db, since, until):
+    unreadable = 0
+    async for row in stored_events(db, since, until):
+        try:
+            event = to_event(row)
+        except UnreadableEvent as exc:
+            unreadable += 1
+            if unreadable == 1:
+                log.warning("queue_log export: skipping an unreadable event log row: %s", exc)
+            continue
         for line in formatter.lines(event):
             yield line
+    if unreadable:
+        log.warning("queue_log export: %d unreadable event log rows skipped", unreadable)

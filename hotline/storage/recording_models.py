@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.storage.models import Base, BigId
+from hotline.storage.base import Base, BigId
 
 
 class Recording(Base):

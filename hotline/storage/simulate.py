@@ -1,7 +1,7 @@
 """Synthetic domain events for benchmarks and tests: whole calls and agent shifts.
 
-Times are given, never read from the clock, so a scripted day is reproducible. The event
-shapes follow the ``data`` keys documented in ``cti.events``.
+Times are given, never read from the clock, so a scripted day is reproducible; ``mono``
+(which nothing here measures by) is the default, now.
 """
 
 from __future__ import annotations
@@ -9,7 +9,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import (
+    AgentDisposition,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentStateChanged,
+    AgentUnpaused,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+    CallUnheld,
+    CompletedBy,
+    DomainEvent,
+    IvrEnded,
+    IvrNode,
+)
+
+
+def _after(start: datetime, seconds: float) -> datetime:
+    return start + timedelta(seconds=seconds)
 
 
 def answered_call(
@@ -24,44 +48,56 @@ def answered_call(
     hold_s: float = 0.0,
     wrap_up_s: float = 15.0,
     caller: str = "13800000000",
-    by: str = "caller",
+    by: CompletedBy = "caller",
 ) -> list[DomainEvent]:
-    """One call answered by ``agent_id``, with its agent's state changes around it."""
-    queued = start + timedelta(seconds=ivr_s)
-    answered = queued + timedelta(seconds=wait_s)
-    done = answered + timedelta(seconds=talk_s + hold_s)
-    wrap_end = done + timedelta(seconds=wrap_up_s)
+    """One call answered by ``agent_id``, with its agent's state changes around it; a hold of
+    ``hold_s`` (if any) in the middle of the talk."""
+    queued = _after(start, ivr_s)
+    answered = _after(queued, wait_s)
+    done = _after(answered, talk_s + hold_s)
+    wrap_end = _after(done, wrap_up_s)
+    hold: list[DomainEvent] = []
+    if hold_s > 0:
+        held = _after(answered, talk_s / 2)
+        hold = [
+            CallHeld(call_id=call_id, queue=queue, agent_id=agent_id, ts=held),
+            CallUnheld(
+                call_id=call_id,
+                queue=queue,
+                agent_id=agent_id,
+                hold_s=hold_s,
+                ts=_after(held, hold_s),
+            ),
+        ]
     return [
         *_ivr(call_id, start, queued, caller),
-        make_event(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 1}),
-        make_event(EventKind.CALL_OFFERED, call_id, agent_id, queue, ts=answered),
-        make_event(
-            EventKind.CALL_ANSWERED,
-            call_id,
-            agent_id,
-            queue,
+        CallQueued(call_id=call_id, queue=queue, position=1, ts=queued),
+        CallOffered(
+            call_id=call_id,
+            queue=queue,
+            agent_id=agent_id,
+            decision=0,
+            device=f"PJSIP/{agent_id}",
+            ring_timeout_s=15.0,
             ts=answered,
-            data={"wait_s": wait_s, "predicted_wait_s": wait_s},
         ),
-        make_event(EventKind.AGENT_STATE, None, agent_id, ts=answered, data={"state": "on_call"}),
-        make_event(
-            EventKind.CALL_COMPLETED,
-            call_id,
-            agent_id,
-            queue,
-            ts=done,
-            data={"by": by, "talk_s": talk_s, "hold_s": hold_s},
+        CallAnswered(
+            call_id=call_id,
+            queue=queue,
+            agent_id=agent_id,
+            wait_s=wait_s,
+            predicted_wait_s=wait_s,
+            ts=answered,
         ),
-        make_event(EventKind.CALL_ENDED, call_id, agent_id, queue, ts=done),
-        make_event(EventKind.AGENT_STATE, None, agent_id, ts=done, data={"state": "wrap_up"}),
-        make_event(
-            EventKind.AGENT_DISPOSITION,
-            call_id,
-            agent_id,
-            ts=wrap_end,
-            data={"disposition": "resolved"},
+        AgentStateChanged(agent_id=agent_id, state="on_call", ts=answered),
+        *hold,
+        CallCompleted(
+            call_id=call_id, queue=queue, agent_id=agent_id, by=by, talk_s=talk_s, ts=done
         ),
-        make_event(EventKind.AGENT_STATE, None, agent_id, ts=wrap_end, data={"state": "available"}),
+        CallEnded(call_id=call_id, queue=queue, ts=done),
+        AgentStateChanged(agent_id=agent_id, state="wrap_up", ts=done),
+        AgentDisposition(agent_id=agent_id, call_id=call_id, disposition="resolved", ts=wrap_end),
+        AgentStateChanged(agent_id=agent_id, state="available", ts=wrap_end),
     ]
 
 
@@ -74,33 +110,29 @@ def abandoned_call(
     wait_s: float = 30.0,
     caller: str = "13900000000",
 ) -> list[DomainEvent]:
-    queued = start + timedelta(seconds=ivr_s)
-    gone = queued + timedelta(seconds=wait_s)
+    queued = _after(start, ivr_s)
+    gone = _after(queued, wait_s)
     return [
         *_ivr(call_id, start, queued, caller),
-        make_event(EventKind.CALL_QUEUED, call_id, queue=queue, ts=queued, data={"position": 2}),
-        make_event(
-            EventKind.CALL_ABANDONED,
-            call_id,
-            queue=queue,
-            ts=gone,
-            data={"wait_s": wait_s, "position": 1},
-        ),
-        make_event(EventKind.CALL_ENDED, call_id, queue=queue, ts=gone),
+        CallQueued(call_id=call_id, queue=queue, position=2, ts=queued),
+        CallAbandoned(call_id=call_id, queue=queue, wait_s=wait_s, ts=gone),
+        CallEnded(call_id=call_id, queue=queue, ts=gone),
     ]
 
 
 def _ivr(call_id: str, start: datetime, end: datetime, caller: str) -> list[DomainEvent]:
-    data = {"did": "95555", "caller": caller, "hotline": "bank", "product": "cards"}
     return [
-        make_event(EventKind.CALL_STARTED, call_id, ts=start, data=data),
-        make_event(EventKind.IVR_NODE, call_id, ts=start, data={"node": "welcome"}),
-        make_event(EventKind.IVR_NODE, call_id, ts=start, data={"node": "menu"}),
-        make_event(
-            EventKind.IVR_ENDED,
-            call_id,
+        CallStarted(
+            call_id=call_id, did="95555", caller=caller, hotline="bank", product="cards", ts=start
+        ),
+        IvrNode(call_id=call_id, node="welcome", ts=start),
+        IvrNode(call_id=call_id, node="menu", ts=start),
+        IvrEnded(
+            call_id=call_id,
+            outcome="enqueue",
+            path=("welcome", "menu"),
+            language="zh",
             ts=end,
-            data={"outcome": "enqueue", "path": "welcome>menu", "language": "zh"},
         ),
     ]
 
@@ -109,15 +141,13 @@ def agent_shift(
     agent_id: str, login: datetime, logout: datetime, pauses: list[tuple[datetime, float, str]]
 ) -> list[DomainEvent]:
     """Login, pauses (start, seconds, reason), logout."""
-    events = [make_event(EventKind.AGENT_LOGGED_IN, None, agent_id, ts=login)]
+    events: list[DomainEvent] = [AgentLoggedIn(agent_id=agent_id, ts=login)]
     for start, seconds, reason in pauses:
         events += [
-            make_event(EventKind.AGENT_PAUSED, None, agent_id, ts=start, data={"reason": reason}),
-            make_event(
-                EventKind.AGENT_UNPAUSED, None, agent_id, ts=start + timedelta(seconds=seconds)
-            ),
+            AgentPaused(agent_id=agent_id, reason=reason, ts=start),
+            AgentUnpaused(agent_id=agent_id, ts=_after(start, seconds)),
         ]
-    events.append(make_event(EventKind.AGENT_LOGGED_OUT, None, agent_id, ts=logout))
+    events.append(AgentLoggedOut(agent_id=agent_id, ts=logout))
     return events
 
 

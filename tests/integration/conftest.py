@@ -4,30 +4,29 @@ It runs on its own ports (AMI 15038, FastAGI target 14573) so it never collides 
 developer's ``hotline pbx up`` on the defaults. Provisioning is done by the project's own
 script (cached); the suite fails, never skips, when the PBX cannot be started.
 
-Also the fixtures several modules share: a scratch PostgreSQL database (``pg_settings``) and
-the web pages over the fakes for the agent desktop (``desk_site``).
+Also the fixtures several modules share: a scratch PostgreSQL database of each test's own
+(``pg_settings``, migrated: ``pg_db``) and the web pages over the fakes for the agent desktop
+(``desk_site``).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from cti.settings import AgiSettings, AmiSettings, DatabaseSettings, Settings, load_settings
 from hotline.pbx import LocalPbx, local_pbx
-from hotline.storage import DatabaseUnavailableError, create_engine
+from hotline.storage import Database
+from hotline.storage.migrate import upgrade_async
+from tests.fakes.databases import scratch_postgres
 from tests.integration.browser import Site, browser_site
 from tests.live_fakes import make_world
 
 TEST_AMI_PORT = 15038
 TEST_AGI_PORT = 14573
-PG_DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-PG_START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
 
 @dataclass
@@ -89,33 +88,15 @@ async def desk_site() -> AsyncIterator[Site]:
 
 @pytest.fixture
 async def pg_settings() -> AsyncIterator[DatabaseSettings]:
-    """A scratch PostgreSQL database for one test, dropped afterwards. The server is
-    ``HOTLINE_TEST_POSTGRES_URL`` (a role that may CREATE DATABASE), else ``PG_DEFAULT_URL``;
-    when it is down the test fails (not skips): CI must provide PostgreSQL."""
-    admin = DatabaseSettings(url=os.environ.get("HOTLINE_TEST_POSTGRES_URL", PG_DEFAULT_URL))
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except DatabaseUnavailableError as exc:
-        unreachable: DatabaseUnavailableError | None = exc
-    else:
-        unreachable = None
-    if unreachable is not None:
-        await engine.dispose()
-        pytest.fail(
-            f"PostgreSQL is needed by this test and is not reachable: {unreachable}\n"
-            f"Start it with: {PG_START_HINT}\n"
-            "or point HOTLINE_TEST_POSTGRES_URL at a server where the role may CREATE DATABASE.",
-            pytrace=False,
-        )
-    try:
-        url = make_url(admin.url).set(database=name)
-        yield DatabaseSettings(url=url.render_as_string(hide_password=False))
-    finally:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await engine.dispose()
+    """An empty scratch PostgreSQL database of this test's own, dropped afterwards
+    (``tests.fakes.databases``: the server, and why a test fails when it is down)."""
+    async with scratch_postgres() as scratch:
+        yield scratch
+
+
+@pytest.fixture
+async def pg_db(pg_settings: DatabaseSettings) -> AsyncIterator[Database]:
+    """The scratch PostgreSQL database, migrated to head."""
+    await upgrade_async(pg_settings)
+    async with Database(pg_settings) as database:
+        yield database

@@ -2,17 +2,15 @@
 
 Two kinds of outage: the server kills the writer's connections (``pg_terminate_backend``) in
 the middle of traffic, and the server disappears (the engine is pointed at a closed port) and
-comes back.
+comes back. ``pg_db``: a scratch database (``tests/integration/conftest.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
@@ -21,19 +19,10 @@ from cti.settings import DatabaseSettings, EventLogSettings
 from hotline.storage import Database
 from hotline.storage.db import create_engine
 from hotline.storage.event_log import EventLogWriter
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import Call, Event
 from hotline.storage.simulate import traffic
-from tests.integration.test_storage_postgres import settings  # noqa: F401  (scratch database)
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pg(settings: DatabaseSettings) -> AsyncIterator[Database]:  # noqa: F811
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        yield database
 
 
 def log_settings(tmp_path: Path) -> EventLogSettings:
@@ -65,16 +54,16 @@ async def settle(writer: EventLogWriter) -> None:
     raise AssertionError(f"still spooling: {writer.stats()}")
 
 
-async def test_terminated_connections_mid_traffic(pg: Database, tmp_path: Path) -> None:
+async def test_terminated_connections_mid_traffic(pg_db: Database, tmp_path: Path) -> None:
     bus = DomainBus()
     events = list(traffic(T0, 600))
-    name = make_url(pg.engine.url).database
-    async with EventLogWriter(bus, pg, log_settings(tmp_path)) as writer:
+    name = make_url(pg_db.engine.url).database
+    async with EventLogWriter(bus, pg_db, log_settings(tmp_path)) as writer:
         for n, event in enumerate(events):
             bus.publish(event)
             if n % 500 == 250:
                 await asyncio.sleep(0.03)  # let a batch be in flight
-                async with pg.engine.connect() as admin:
+                async with pg_db.engine.connect() as admin:
                     await admin.execute(
                         text(
                             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -86,30 +75,30 @@ async def test_terminated_connections_mid_traffic(pg: Database, tmp_path: Path) 
     assert writer.counters.db_failures > 0  # the terminations did hit writes in flight
     assert writer.counters.received == len(events)
     assert writer.counters.dropped_bus == writer.counters.dropped_spool_full == 0
-    assert await totals(pg) == (len(events), len(events), 600)
+    assert await totals(pg_db) == (len(events), len(events), 600)
 
 
-async def test_server_gone_and_back(pg: Database, tmp_path: Path) -> None:
+async def test_server_gone_and_back(pg_db: Database, tmp_path: Path) -> None:
     bus = DomainBus()
     events = list(traffic(T0, 300))
-    good = pg.engine
+    good = pg_db.engine
     closed_port = make_url(str(good.url.render_as_string(hide_password=False))).set(port=1)
-    async with EventLogWriter(bus, pg, log_settings(tmp_path)) as writer:
+    async with EventLogWriter(bus, pg_db, log_settings(tmp_path)) as writer:
         for event in events[:1000]:
             bus.publish(event)
         await writer.flush()
-        pg.engine = create_engine(
+        pg_db.engine = create_engine(
             DatabaseSettings(url=closed_port.render_as_string(hide_password=False))
         )
         for event in events[1000:2500]:
             bus.publish(event)
         await writer.flush()
         assert writer.spooling and writer.counters.spooled > 0
-        await pg.engine.dispose()
-        pg.engine = good
+        await pg_db.engine.dispose()
+        pg_db.engine = good
         for event in events[2500:]:
             bus.publish(event)
         await settle(writer)
     c = writer.counters
     assert c.written == c.received == len(events) and c.replayed == c.spooled > 0
-    assert await totals(pg) == (len(events), len(events), 300)
+    assert await totals(pg_db) == (len(events), len(events), 300)

@@ -1,8 +1,6 @@
-"""Call legs on SQLite: one row per queue visit, written by the real writer, across restarts,
-resyncs and replays; and migration 0005 with data, both ways.
-
-``check_0005_with_data`` takes any database settings: the same check runs on PostgreSQL (see
-``tests/integration/test_storage_postgres.py`` for a scratch database).
+"""Call legs on SQLite and PostgreSQL: one row per queue visit, written by the real writer,
+across restarts, resyncs and replays (the open leg of a call found by the database after a
+restart must hold on both); and migration 0005 with data, both ways.
 """
 
 from __future__ import annotations
@@ -13,35 +11,38 @@ from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from cti.events import DomainBus, DomainEvent, EventKind, make_event
+from cti.events import (
+    AgentDisposition,
+    AgentStateChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallHeld,
+    CallOverflowed,
+    CallQueued,
+    CallStarted,
+    CallUnheld,
+    DomainBus,
+    DomainEvent,
+    IvrEnded,
+)
 from cti.settings import DatabaseSettings, EventLogSettings
-from hotline.storage import Database
-from hotline.storage.batch_codec import Batch, decode, encode
+from hotline.storage import Database, StoredEvent
+from hotline.storage.batch_codec import decode, encode
 from hotline.storage.call_records import RecordFolder
-from hotline.storage.event_log import EventLogWriter, to_stored
+from hotline.storage.event_log import EventLogWriter, to_batch
 from hotline.storage.migrate import downgrade_async, upgrade_async
 from hotline.storage.models import Call, CallLeg
 from hotline.storage.record_ops import LegPatch, OpenLeg, slot_of
 from hotline.storage.record_sql import write_batch
+from tests.fakes.events import leg as fake_leg
 
-K = EventKind
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-def ev(
-    kind: EventKind,
-    seconds: float,
-    call_id: str | None = None,
-    *,
-    agent: str | None = None,
-    queue: str | None = None,
-    **data: Any,
-) -> DomainEvent:
-    return make_event(kind, call_id, agent, queue, data, at(seconds))
 
 
 def log_settings(tmp_path: Path) -> EventLogSettings:
@@ -75,27 +76,28 @@ async def call_row(db: Database, call_id: str) -> Call:
 
 def before_answer() -> list[DomainEvent]:
     return [
-        ev(K.CALL_STARTED, 0, "r1", caller="1380", hotline="bank"),
-        ev(K.IVR_ENDED, 8, "r1", path="welcome>menu", language="zh"),
-        ev(K.CALL_QUEUED, 10, "r1", queue="cards", position=2, ewt_s=30.0),
+        CallStarted(call_id="r1", caller="1380", hotline="bank", ts=at(0)),
+        IvrEnded(call_id="r1", outcome="queue", path=("welcome", "menu"), language="zh", ts=at(8)),
+        CallQueued(call_id="r1", queue="cards", position=2, ewt_s=30.0, ts=at(10)),
     ]
 
 
 def after_answer() -> list[DomainEvent]:
     """Answered after 25 s, two holds (30 s given, 5 s given), talk 100 s without hold,
     wrap-up 15 s and a disposition."""
+    leg = fake_leg("r1", "cards", "1001")
     return [
-        ev(K.CALL_ANSWERED, 35, "r1", agent="1001", queue="cards", wait_s=25.0),
-        ev(K.AGENT_STATE, 35, agent="1001", state="on_call"),
-        ev(K.CALL_HELD, 60, "r1", agent="1001"),
-        ev(K.CALL_UNHELD, 90, "r1", agent="1001", hold_s=30.0),
-        ev(K.CALL_HELD, 100, "r1", agent="1001"),
-        ev(K.CALL_UNHELD, 105, "r1", agent="1001", hold_s=5.0),
-        ev(K.CALL_COMPLETED, 170, "r1", agent="1001", queue="cards", by="caller", talk_s=100.0),
-        ev(K.CALL_ENDED, 170, "r1", queue="cards"),
-        ev(K.AGENT_STATE, 170, agent="1001", state="wrap_up"),
-        ev(K.AGENT_DISPOSITION, 180, "r1", agent="1001", disposition="resolved"),
-        ev(K.AGENT_STATE, 185, agent="1001", state="available"),
+        CallAnswered(**leg, wait_s=25.0, ts=at(35)),
+        AgentStateChanged(agent_id="1001", state="on_call", ts=at(35)),
+        CallHeld(**leg, ts=at(60)),
+        CallUnheld(**leg, hold_s=30.0, ts=at(90)),
+        CallHeld(**leg, ts=at(100)),
+        CallUnheld(**leg, hold_s=5.0, ts=at(105)),
+        CallCompleted(**leg, by="caller", talk_s=100.0, ts=at(170)),
+        CallEnded(call_id="r1", queue="cards", ts=at(170)),
+        AgentStateChanged(agent_id="1001", state="wrap_up", ts=at(170)),
+        AgentDisposition(agent_id="1001", call_id="r1", disposition="resolved", ts=at(180)),
+        AgentStateChanged(agent_id="1001", state="available", ts=at(185)),
     ]
 
 
@@ -152,7 +154,7 @@ async def test_writer_restart_between_queued_and_answered(db: Database, tmp_path
 
 async def test_restart_mid_hold_keeps_earlier_holds(db: Database, tmp_path: Path) -> None:
     events = before_answer() + after_answer()
-    first_unheld = next(i for i, e in enumerate(events) if e.kind == K.CALL_UNHELD)
+    first_unheld = next(i for i, e in enumerate(events) if isinstance(e, CallUnheld))
     await write(db, tmp_path, events[: first_unheld + 1])
     await write(db, tmp_path, events[first_unheld + 1 :])
     (leg,) = await legs(db, "r1")
@@ -169,12 +171,12 @@ async def test_overflow_after_a_restart_closes_the_old_leg_first(
         db,
         tmp_path,
         [
-            ev(K.CALL_OVERFLOWED, 40, "r1", queue="cards", target="loans", target_kind="queue",
-               reason="max_wait", wait_s=30.0),
-            ev(K.CALL_QUEUED, 40, "r1", queue="loans", position=1),
-            ev(K.CALL_ANSWERED, 52, "r1", agent="2001", queue="loans", wait_s=12.0),
-            ev(K.CALL_COMPLETED, 112, "r1", agent="2001", queue="loans", talk_s=60.0),
-            ev(K.CALL_ENDED, 112, "r1", queue="loans"),
+            CallOverflowed(call_id="r1", queue="cards", target="loans", target_kind="queue",
+                           reason="max_wait", wait_s=30.0, ts=at(40)),
+            CallQueued(call_id="r1", queue="loans", position=1, ts=at(40)),
+            CallAnswered(call_id="r1", queue="loans", agent_id="2001", wait_s=12.0, ts=at(52)),
+            CallCompleted(call_id="r1", queue="loans", agent_id="2001", talk_s=60.0, ts=at(112)),
+            CallEnded(call_id="r1", queue="loans", ts=at(112)),
         ],
     )  # fmt: skip
     cards, loans = await legs(db, "r1")
@@ -191,16 +193,16 @@ async def test_overflow_after_a_restart_closes_the_old_leg_first(
 
 async def test_resync_does_not_offer_a_waiting_call_twice(db: Database, tmp_path: Path) -> None:
     await write(db, tmp_path, before_answer())
-    resync = ev(K.CALL_QUEUED, 30, "r1", queue="cards", resync=True, wait_s=20.0, position=1)
+    resync = CallQueued(call_id="r1", queue="cards", resync=True, wait_s=20.0, ts=at(30))
     # ... and a call whose call.queued never reached the log: the resync opens its leg.
-    lost = ev(K.CALL_QUEUED, 30, "r2", queue="loans", resync=True, wait_s=7.5, position=3)
+    lost = CallQueued(call_id="r2", queue="loans", resync=True, wait_s=7.5, position=3, ts=at(30))
     await write(
         db,
         tmp_path,
         [
             resync,
             lost,
-            ev(K.CALL_ABANDONED, 40, "r2", queue="loans", wait_s=17.5),
+            CallAbandoned(call_id="r2", queue="loans", wait_s=17.5, ts=at(40)),
             *after_answer(),
         ],
     )
@@ -213,25 +215,33 @@ async def test_resync_does_not_offer_a_waiting_call_twice(db: Database, tmp_path
 
 
 async def test_replaying_a_batch_changes_nothing(db: Database) -> None:
-    events = [to_stored(e) for e in before_answer() + after_answer()]
-    ops = RecordFolder().fold_many(events)
-    assert any(isinstance(op, OpenLeg) for op in ops)
-    assert any(isinstance(op, LegPatch) for op in ops)
-    batch = decode(encode(Batch(events, ops)))  # through the spool's codec
-    assert list(batch.ops) == ops
+    events = before_answer() + after_answer()
+    built = to_batch(events, RecordFolder())
+    assert any(isinstance(op, OpenLeg) for op in built.ops)
+    assert any(isinstance(op, LegPatch) for op in built.ops)
+    batch = decode(encode(built))  # through the spool's codec
+    assert list(batch.ops) == list(built.ops)
     for _ in range(2):
         async with db.engine.begin() as conn:
             await write_batch(conn, batch.events, batch.ops)
     (leg,) = await legs(db, "r1")
     assert leg_dict(leg) == EXPECTED_LEG
-    # A prefix written again after the whole (a crash before the spool segment was deleted):
-    # the rest written once more converges to the same rows.
+    # A prefix written again after the whole (a crash before the spool segment was deleted),
+    # folded afresh: the rest written once more converges to the same rows.
     for part in (slice(0, 4), slice(4, None)):
-        sub = list(batch.events[part])
+        folder, rows = RecordFolder(), list(batch.events[part])
+        ops = [
+            op for e, row in zip(events[part], rows, strict=True) for op in folder.fold(e, uid(row))
+        ]
         async with db.engine.begin() as conn:
-            await write_batch(conn, sub, RecordFolder().fold_many(sub))
+            await write_batch(conn, rows, ops)
     (leg,) = await legs(db, "r1")
     assert leg_dict(leg) == EXPECTED_LEG
+
+
+def uid(row: StoredEvent) -> str:
+    assert row.uid is not None
+    return row.uid
 
 
 # -- migration 0005 with data ----------------------------------------------------------------
@@ -316,5 +326,5 @@ def _db_ts(conn: Any, value: datetime | None) -> Any:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-async def test_migration_0005_with_data(tmp_path: Path) -> None:
-    await check_0005_with_data(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/m.db"))
+async def test_migration_0005_with_data(empty_database: DatabaseSettings) -> None:
+    await check_0005_with_data(empty_database)

@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cti.events import DomainEvent, EventKind, make_event
-from hotline.storage.batch_codec import Batch, decode, encode
-from hotline.storage.call_records import (
+from cti.events import (
+    AgentStateChanged,
+    AgentStateName,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallFallback,
+    CallHeld,
+    CallOverflowed,
+    CallQueued,
+    CallStarted,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+    IvrNode,
+)
+from hotline.storage.batch_codec import decode, encode
+from hotline.storage.call_records import RecordFolder
+from hotline.storage.event_log import to_batch
+from hotline.storage.record_ops import (
     CallPatch,
     CloseIntervals,
     IntervalCategory,
     LegPatch,
     OpenInterval,
     OpenLeg,
-    RecordFolder,
+    RecordOp,
     merge_patches,
 )
-from hotline.storage.event_log import to_stored
+from hotline.storage.record_sql import interval_rounds
 from hotline.storage.simulate import abandoned_call, agent_shift, answered_call
+from tests.fakes.events import leg as fake_leg
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-def fold(events: list[DomainEvent], short_abandon_s: float = 5.0) -> list[object]:
-    folder = RecordFolder(short_abandon_s)
-    return list(folder.fold_many([to_stored(e) for e in events]))
+def fold(events: list[DomainEvent], short_abandon_s: float = 5.0) -> list[RecordOp]:
+    return list(to_batch(events, RecordFolder(short_abandon_s)).ops)
 
 
 Row = dict[str, Any]
@@ -39,7 +56,7 @@ def _patch(row: Row, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> 
             row[key] = value
 
 
-def apply(ops: list[object]) -> tuple[dict[str, Row], dict[str, Row]]:
+def apply(ops: list[RecordOp]) -> tuple[dict[str, Row], dict[str, Row]]:
     """Calls and legs as the writer would leave them (``record_sql``), without slots: COALESCE
     for defaults, a patch without leg id goes to the call's latest leg entered by then, and a
     call's durations are the sums over its legs."""
@@ -66,10 +83,10 @@ def apply(ops: list[object]) -> tuple[dict[str, Row], dict[str, Row]]:
             if leg_id is not None:
                 _patch(legs[leg_id], op.values, op.defaults)
     for call_id, call in calls.items():
-        mine = [row for row in legs.values() if row["call_id"] == call_id]
-        if mine:
+        visits = [row for row in legs.values() if row["call_id"] == call_id]
+        if visits:
             for column in ("wait_s", "talk_s", "hold_s", "wrap_up_s"):
-                given = [row[column] for row in mine if row.get(column) is not None]
+                given = [row[column] for row in visits if row.get(column) is not None]
                 call[column] = sum(given) if given else None
     return calls, legs
 
@@ -83,8 +100,7 @@ def record(events: list[DomainEvent], call_id: str) -> Row:
 
 def legs_of(events: list[DomainEvent], folder: RecordFolder | None = None) -> list[Row]:
     """The legs the operations build, in the order they entered a queue."""
-    folder = folder or RecordFolder()
-    _, legs = apply(list(folder.fold_many([to_stored(e) for e in events])))
+    _, legs = apply(list(to_batch(events, folder or RecordFolder()).ops))
     return sorted(legs.values(), key=lambda row: row["enqueued_at"])
 
 
@@ -98,6 +114,7 @@ def test_answered_call_record() -> None:
         "product": "cards",
         "ivr_path": ["welcome", "menu"],
         "language": "zh",
+        "vip": False,  # the IVR and the ACD always say
         "queue": "cards",
         "position": 1,
         "enqueued_at": T0 + timedelta(seconds=10),
@@ -120,19 +137,15 @@ def test_answered_call_record() -> None:
 def test_hold_time_from_held_and_unheld() -> None:
     events = answered_call("h1", T0, talk_s=100, hold_s=0)
     answered = T0 + timedelta(seconds=22)
-    hold = [
-        make_event(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=10)),
-        make_event(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=40)),
-        make_event(EventKind.CALL_HELD, "h1", ts=answered + timedelta(seconds=50)),
-        make_event(EventKind.CALL_UNHELD, "h1", ts=answered + timedelta(seconds=55)),
+    leg = fake_leg("h1", "cards", "1001")
+    hold: list[DomainEvent] = [
+        CallHeld(**leg, ts=answered + timedelta(seconds=10)),
+        CallUnheld(**leg, ts=answered + timedelta(seconds=40)),  # no hold_s: measured
+        CallHeld(**leg, ts=answered + timedelta(seconds=50)),
+        CallUnheld(**leg, ts=answered + timedelta(seconds=55)),
     ]
-    completed = [e.kind for e in events].index(EventKind.CALL_COMPLETED)
+    completed = next(i for i, e in enumerate(events) if isinstance(e, CallCompleted))
     events[completed:completed] = hold
-    # completed says hold_s=0 explicitly in simulate; drop it so the fold's own sum is used
-    done = events[completed + 4]
-    events[completed + 4] = make_event(
-        done.kind, done.call_id, done.agent_id, done.queue, {"by": "agent", "talk_s": 100}, done.ts
-    )
     assert record(events, "h1")["hold_s"] == 35.0  # 30 s + 5 s
 
 
@@ -148,44 +161,49 @@ def test_abandons_short_and_long() -> None:
 
 
 def test_hang_up_while_queued_without_abandon_event_is_an_abandon() -> None:
-    events = [
-        make_event(EventKind.CALL_QUEUED, "c3", queue="loans", ts=T0),
-        make_event(EventKind.CALL_ENDED, "c3", ts=T0 + timedelta(seconds=9)),
+    events: list[DomainEvent] = [
+        CallQueued(call_id="c3", queue="loans", ts=T0),
+        CallEnded(call_id="c3", ts=T0 + timedelta(seconds=9)),
     ]
     row = record(events, "c3")
     assert (row["outcome"], row["wait_s"], row["queue"]) == ("abandoned", 9.0, "loans")
 
 
 def test_ivr_only_and_fallback() -> None:
-    ivr_only = [
-        make_event(EventKind.CALL_STARTED, "c4", ts=T0, data={"caller": "1"}),
-        make_event(EventKind.IVR_NODE, "c4", ts=T0, data={"node": "balance"}),
-        make_event(EventKind.CALL_ENDED, "c4", ts=T0 + timedelta(seconds=40)),
+    ivr_only: list[DomainEvent] = [
+        CallStarted(call_id="c4", caller="1", ts=T0),
+        IvrNode(call_id="c4", node="balance", ts=T0),
+        CallEnded(call_id="c4", ts=T0 + timedelta(seconds=40)),
     ]
     row = record(ivr_only, "c4")
     assert (row["outcome"], row["ivr_path"]) == ("ivr_only", ["balance"])
-    fallback = [
-        make_event(EventKind.CALL_FALLBACK, "c5", ts=T0, data={"queue": "fallback"}),
-        make_event(EventKind.CALL_ENDED, "c5", ts=T0),
+    fallback: list[DomainEvent] = [
+        CallFallback(call_id="c5", queue="cards", reason="hold-timeout", ts=T0),
+        CallEnded(call_id="c5", ts=T0),
     ]
     assert record(fallback, "c5")["outcome"] == "fallback"
 
 
 def test_transfer_before_and_after_answer() -> None:
-    before = [
-        make_event(EventKind.CALL_STARTED, "c6", ts=T0),
-        make_event(EventKind.CALL_TRANSFERRED, "c6", ts=T0, data={"target": "8000"}),
-        make_event(EventKind.CALL_ENDED, "c6", ts=T0),
+    before: list[DomainEvent] = [
+        CallStarted(call_id="c6", ts=T0),
+        CallTransferred(
+            call_id="c6", queue="ivr", agent_id="", target_kind="number", target="8000", ts=T0
+        ),
+        CallEnded(call_id="c6", ts=T0),
     ]
     assert record(before, "c6")["outcome"] == "transferred"
     after = answered_call("c7", T0)
-    after.insert(6, make_event(EventKind.CALL_TRANSFERRED, "c7", ts=T0, data={"target": "x"}))
+    transfer = CallTransferred(
+        call_id="c7", queue="cards", agent_id="1001", target_kind="number", target="x", ts=T0
+    )
+    after.insert(6, transfer)
     assert record(after, "c7")["outcome"] == "answered"
 
 
 def test_after_a_restart_the_end_of_a_call_does_not_overwrite_its_outcome() -> None:
     # A fresh folder (restart) sees only call.ended: the outcome is a default (COALESCE).
-    (patch,) = fold([make_event(EventKind.CALL_ENDED, "c8", ts=T0)])
+    (patch,) = fold([CallEnded(call_id="c8", ts=T0)])
     assert isinstance(patch, CallPatch)
     assert patch.values == {"ended_at": T0} and patch.defaults == {"outcome": "ivr_only"}
 
@@ -225,20 +243,18 @@ def test_merge_patches_keeps_apply_in_order_semantics() -> None:
 
 
 def test_codec_round_trip() -> None:
-    stored = [to_stored(e) for e in answered_call("c9", T0) + agent_shift("7", T0, T0, [])]
-    ops = RecordFolder().fold_many(stored)
-    batch = decode(encode(Batch(stored, ops)))
-    assert list(batch.events) == stored
-    assert list(batch.ops) == ops
+    batch = to_batch(answered_call("c9", T0) + agent_shift("7", T0, T0, []), RecordFolder())
+    decoded = decode(encode(batch))
+    assert list(decoded.events) == list(batch.events)
+    assert list(decoded.ops) == list(batch.ops)
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def call_ev(kind: EventKind, seconds: float, **fields: Any) -> DomainEvent:
-    data = fields.pop("data", {})
-    return make_event(kind, "x", ts=at(seconds), data=data, **fields)
+def state(agent: str, seconds: float, name: AgentStateName) -> AgentStateChanged:
+    return AgentStateChanged(agent_id=agent, state=name, ts=at(seconds))
 
 
 def leg_view(leg: Row) -> tuple[object, ...]:
@@ -246,14 +262,14 @@ def leg_view(leg: Row) -> tuple[object, ...]:
 
 
 def test_overflow_into_another_queue_opens_a_second_leg() -> None:
-    events = [
-        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
-        call_ev(EventKind.CALL_OVERFLOWED, 30, queue="cards",
-                data={"target": "loans", "target_kind": "queue", "wait_s": 30.0}),
-        call_ev(EventKind.CALL_QUEUED, 30, queue="loans"),
-        call_ev(EventKind.CALL_ANSWERED, 45, agent_id="C", queue="loans"),  # wait measured
-        call_ev(EventKind.CALL_COMPLETED, 135, agent_id="C", data={"talk_s": 90.0}),
-        call_ev(EventKind.CALL_ENDED, 135),
+    events: list[DomainEvent] = [
+        CallQueued(call_id="x", queue="cards", ts=at(0)),
+        CallOverflowed(call_id="x", queue="cards", target="loans", target_kind="queue",
+                       reason="max_wait", wait_s=30.0, ts=at(30)),
+        CallQueued(call_id="x", queue="loans", ts=at(30)),
+        CallAnswered(call_id="x", queue="loans", agent_id="C", ts=at(45)),  # wait measured
+        CallCompleted(call_id="x", queue="loans", agent_id="C", talk_s=90.0, ts=at(135)),
+        CallEnded(call_id="x", queue="loans", ts=at(135)),
     ]  # fmt: skip
     assert [leg_view(leg) for leg in legs_of(events)] == [
         ("cards", "overflow", 30.0, None, None, None),
@@ -266,20 +282,20 @@ def test_overflow_into_another_queue_opens_a_second_leg() -> None:
 
 
 def test_transfer_back_into_a_queue_after_an_answer() -> None:
-    events = [
-        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
-        call_ev(EventKind.CALL_ANSWERED, 10, agent_id="B", queue="cards", data={"wait_s": 10}),
-        call_ev(EventKind.CALL_HELD, 20, agent_id="B"),
-        call_ev(EventKind.CALL_UNHELD, 35, agent_id="B", data={"hold_s": 15.0}),
-        call_ev(EventKind.CALL_TRANSFERRED, 70, agent_id="B",
-                data={"target_kind": "queue", "target": "loans"}),
-        call_ev(EventKind.CALL_COMPLETED, 70, agent_id="B", data={"by": "transfer", "talk_s": 45}),
-        make_event(EventKind.AGENT_STATE, None, "B", ts=at(70), data={"state": "wrap_up"}),
-        call_ev(EventKind.CALL_QUEUED, 70, queue="loans"),
-        make_event(EventKind.AGENT_STATE, None, "B", ts=at(80), data={"state": "available"}),
-        call_ev(EventKind.CALL_ANSWERED, 100, agent_id="C", queue="loans", data={"wait_s": 30}),
-        call_ev(EventKind.CALL_COMPLETED, 150, agent_id="C", data={"talk_s": 50}),
-    ]  # fmt: skip
+    b = fake_leg("x", "cards", "B")
+    events: list[DomainEvent] = [
+        CallQueued(call_id="x", queue="cards", ts=at(0)),
+        CallAnswered(**b, wait_s=10, ts=at(10)),
+        CallHeld(**b, ts=at(20)),
+        CallUnheld(**b, hold_s=15.0, ts=at(35)),
+        CallTransferred(**b, target_kind="queue", target="loans", ts=at(70)),
+        CallCompleted(**b, by="transfer", talk_s=45, ts=at(70)),
+        state("B", 70, "wrap_up"),
+        CallQueued(call_id="x", queue="loans", ts=at(70)),
+        state("B", 80, "available"),
+        CallAnswered(call_id="x", queue="loans", agent_id="C", wait_s=30, ts=at(100)),
+        CallCompleted(call_id="x", queue="loans", agent_id="C", talk_s=50, ts=at(150)),
+    ]
     cards, loans = legs_of(events)
     assert leg_view(cards) == ("cards", "answered", 10, "B", 45, 15.0)
     assert cards["wrap_up_s"] == 10.0  # B's wrap-up, though the call moved on
@@ -289,10 +305,10 @@ def test_transfer_back_into_a_queue_after_an_answer() -> None:
 
 
 def test_queued_elsewhere_without_an_exit_event_leaves_the_first_queue() -> None:
-    events = [
-        call_ev(EventKind.CALL_QUEUED, 0, queue="cards"),
-        call_ev(EventKind.CALL_QUEUED, 12, queue="loans"),
-        call_ev(EventKind.CALL_ENDED, 20),  # hung up waiting in loans, no abandon event
+    events: list[DomainEvent] = [
+        CallQueued(call_id="x", queue="cards", ts=at(0)),
+        CallQueued(call_id="x", queue="loans", ts=at(12)),
+        CallEnded(call_id="x", ts=at(20)),  # hung up waiting in loans, no abandon event
     ]
     assert [leg_view(leg) for leg in legs_of(events)] == [
         ("cards", "transferred", 12.0, None, None, None),
@@ -301,20 +317,15 @@ def test_queued_elsewhere_without_an_exit_event_leaves_the_first_queue() -> None
 
 
 def test_interval_rounds_keep_each_agents_order() -> None:
-    from hotline.storage.record_sql import interval_rounds
-
     events = agent_shift("1", T0, at(3600), [(at(60), 30, "lunch")])
     events += agent_shift("2", T0, at(600), [])
-    events += [
-        make_event(EventKind.AGENT_STATE, None, "1", ts=at(s), data={"state": state})
-        for s, state in ((10, "on_call"), (20, "wrap_up"), (25, "available"))
-    ]
+    events += [state("1", 10, "on_call"), state("1", 20, "wrap_up"), state("1", 25, "available")]
     ops = fold(sorted(events, key=lambda e: e.ts))
-    rounds = interval_rounds(ops)  # type: ignore[arg-type]
+    rounds = interval_rounds([op for op in ops if isinstance(op, OpenInterval | CloseIntervals)])
     flat = [op for closes, opens in rounds for op in (*closes, *opens)]
     assert sorted(map(repr, flat)) == sorted(map(repr, ops))
 
-    def chain(seq: list[object], agent: str, category: IntervalCategory) -> list[object]:
+    def chain(seq: Sequence[object], agent: str, category: IntervalCategory) -> list[object]:
         return [
             op
             for op in seq

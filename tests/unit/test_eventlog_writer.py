@@ -1,4 +1,5 @@
-"""The event log writer on SQLite: batching, records, outages, spool replay, shutdown flush."""
+"""The event log writer on SQLite and PostgreSQL: batching, records, outages, spool replay,
+shutdown flush."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from cti.events import DomainBus, DomainEvent
-from cti.settings import DatabaseSettings, EventLogSettings
+from cti.settings import EventLogSettings
 from hotline.storage import Database
-from hotline.storage.batch_codec import Batch, encode
+from hotline.storage.batch_codec import encode
 from hotline.storage.call_records import RecordFolder
-from hotline.storage.db import create_engine
-from hotline.storage.event_log import EventLogWriter, to_stored
+from hotline.storage.event_log import EventLogWriter, to_batch
 from hotline.storage.models import AgentInterval, Call, Event
+from hotline.storage.record_sql import write_batch
 from hotline.storage.simulate import agent_shift, answered_call, traffic
 from hotline.storage.spool import Spool
+from tests.fakes.databases import broken_engine
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
@@ -36,13 +38,6 @@ def log_settings(tmp_path: Path, **overrides: object) -> EventLogSettings:
 async def count(db: Database, model: type[object]) -> int:
     async with db.session() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def broken_engine(tmp_path: Path) -> object:
-    # The database "file" is a directory: every connect fails (as root too, unlike chmod).
-    directory = tmp_path / "not-a-database"
-    directory.mkdir(exist_ok=True)
-    return create_engine(DatabaseSettings(url=f"sqlite+aiosqlite:///{directory}"))
 
 
 def publish_all(bus: DomainBus, events: list[DomainEvent]) -> None:
@@ -83,7 +78,7 @@ async def test_outage_in_the_middle_of_traffic_loses_nothing(db: Database, tmp_p
     third = len(events) // 3
     publish_all(bus, events[:third])
     await writer.flush()
-    db.engine = broken_engine(tmp_path)  # type: ignore[assignment]
+    db.engine = broken_engine(tmp_path)
     publish_all(bus, events[third : 2 * third])
     await writer.flush()
     assert writer.spooling and writer.counters.spooled > 0
@@ -112,7 +107,7 @@ async def test_outage_in_the_middle_of_traffic_loses_nothing(db: Database, tmp_p
 async def test_spool_replays_on_restart_without_duplicates(db: Database, tmp_path: Path) -> None:
     settings = log_settings(tmp_path)
     good_engine = db.engine
-    db.engine = broken_engine(tmp_path)  # type: ignore[assignment]
+    db.engine = broken_engine(tmp_path)
     bus = DomainBus()
     events = list(traffic(T0, 50))
     async with EventLogWriter(bus, db, settings) as writer:
@@ -151,7 +146,7 @@ async def test_stop_flushes_what_the_bus_holds(db: Database, tmp_path: Path) -> 
 
 
 async def test_full_spool_drops_and_counts(db: Database, tmp_path: Path) -> None:
-    db.engine = broken_engine(tmp_path)  # type: ignore[assignment]
+    db.engine = broken_engine(tmp_path)
     bus = DomainBus()
     settings = log_settings(tmp_path, spool_max_bytes=1 << 16, spool_segment_bytes=4096)
     async with EventLogWriter(bus, db, settings) as writer:
@@ -174,15 +169,13 @@ async def test_the_bus_drops_oldest_when_the_writer_lags(db: Database, tmp_path:
 
 async def test_replay_is_idempotent_on_records(db: Database, tmp_path: Path) -> None:
     # Writing the same batch twice gives the same rows as once (interval close included).
-    from hotline.storage.record_sql import write_batch
-
-    stored = [to_stored(e) for e in answered_call("c1", T0)]
-    stored += [to_stored(e) for e in agent_shift("9", T0, T0 + timedelta(hours=1), [(T0, 5, "x")])]
-    batch = Batch(stored, RecordFolder().fold_many(stored))
+    events = answered_call("c1", T0)
+    events += agent_shift("9", T0, T0 + timedelta(hours=1), [(T0, 5, "x")])
+    batch = to_batch(events, RecordFolder())
     assert encode(batch)
     for _ in range(2):
         async with db.engine.begin() as conn:
             await write_batch(conn, batch.events, batch.ops)
-    assert await count(db, Event) == len(stored)
+    assert await count(db, Event) == len(events)
     assert await count(db, AgentInterval) == 2 + 3  # session, pause + 3 agent states
     assert await count(db, Call) == 1

@@ -1,22 +1,7 @@
-"""Reports over a scripted set of calls, checked against figures computed by hand.
-
-The script (queue ``cards``, T = 20 s, short abandon < 5 s), waits in seconds:
-
-    call  queued    left      outcome                 wait  talk hold wrap  agent
-    A     09:01:00  09:01:10  answered                 10   100   20   30   1001
-    B     09:02:00  09:02:30  answered                 30   200    0   10   1002
-    C     09:03:00  09:03:20  answered (= T: within)   20    60    0    0   1001
-    D     09:04:00  09:04:03  short abandon             3
-    E     09:05:00  09:05:15  abandoned (within T)     15
-    F     09:06:00  09:06:50  abandoned                50
-    G     09:07:00  09:07:25  overflowed (timeout)     25
-    H     09:08:00  09:08:10  overflowed (within T)    10
-    I     09:14:50  09:15:05  answered                 15    40    0    5   1002
-
-Agents: 1001 logged in 09:00–10:00, lunch 09:40–09:50; 1002 logged in 08:30–09:30, training
-08:50–09:05, break 09:20–09:25.
-
-The same scenario runs on PostgreSQL (tests/integration/test_reports_postgres.py).
+"""Reports over a scripted morning (``tests.fakes.mornings.one_queue_morning``: queue
+``cards``, 3 March 2025), checked against figures computed by hand. T = 20 s, short abandon
+< 5 s, so D (3 s) is a short abandon, C (20 s = T) is answered within T, E (15 s) abandoned
+within T, G (25 s) and H (10 s) overflowed (H within T). Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,82 +16,26 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cti.events import DomainEvent, EventKind, make_event
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.reports.cli import report_app
 from hotline.reports.csv_out import to_csv
 from hotline.storage import Database
-from hotline.storage.simulate import abandoned_call, agent_shift, answered_call
-from tests.unit.records import store_events
+from hotline.storage.record_ops import slot_of, slots
+from tests.fakes.event_log import store_events
+from tests.fakes.mornings import ONE_QUEUE_DAY, one_queue_morning
 
 UTC_ZONE = ZoneInfo("UTC")
-DAY = datetime(2025, 3, 3, tzinfo=UTC)
+DAY = ONE_QUEUE_DAY
 
 
 def at(hh: int, mm: int, ss: int = 0) -> datetime:
     return DAY.replace(hour=hh, minute=mm, second=ss)
 
 
-def overflowed(call_id: str, queued: datetime, wait_s: float) -> list[DomainEvent]:
-    return [
-        make_event(EventKind.CALL_QUEUED, call_id, queue="cards", ts=queued),
-        make_event(
-            EventKind.CALL_OVERFLOWED,
-            call_id,
-            queue="cards",
-            ts=queued + timedelta(seconds=wait_s),
-            data={"target": "loans", "reason": "timeout", "wait_s": wait_s},
-        ),
-    ]
-
-
-def scripted_events() -> list[DomainEvent]:
-    def answered(
-        call_id: str,
-        queued: datetime,
-        agent: str,
-        *,
-        wait_s: float,
-        talk_s: float,
-        hold_s: float,
-        wrap_up_s: float,
-    ) -> list[DomainEvent]:
-        return answered_call(
-            call_id,
-            queued,
-            ivr_s=0,
-            agent_id=agent,
-            wait_s=wait_s,
-            talk_s=talk_s,
-            hold_s=hold_s,
-            wrap_up_s=wrap_up_s,
-        )
-
-    return [
-        *agent_shift("1001", at(9, 0), at(10, 0), [(at(9, 40), 600, "lunch")]),
-        *agent_shift(
-            "1002", at(8, 30), at(9, 30), [(at(8, 50), 900, "training"), (at(9, 20), 300, "break")]
-        ),
-        *answered("A", at(9, 1), "1001", wait_s=10, talk_s=100, hold_s=20, wrap_up_s=30),
-        *answered("B", at(9, 2), "1002", wait_s=30, talk_s=200, hold_s=0, wrap_up_s=10),
-        *answered("C", at(9, 3), "1001", wait_s=20, talk_s=60, hold_s=0, wrap_up_s=0),
-        *abandoned_call("D", at(9, 4), ivr_s=0, wait_s=3),
-        *abandoned_call("E", at(9, 5), ivr_s=0, wait_s=15),
-        *abandoned_call("F", at(9, 6), ivr_s=0, wait_s=50),
-        *overflowed("G", at(9, 7), 25),
-        *overflowed("H", at(9, 8), 10),
-        *answered("I", at(9, 14, 50), "1002", wait_s=15, talk_s=40, hold_s=0, wrap_up_s=5),
-    ]
-
-
-async def load_scenario(db: Database) -> None:
-    await store_events(db, scripted_events())
-
-
 @pytest.fixture
 async def db(db: Database) -> Database:
-    await load_scenario(db)
+    await store_events(db, one_queue_morning())
     return db
 
 
@@ -251,7 +180,7 @@ async def test_csv_names_the_formula(db: Database) -> None:
 
 
 async def test_cli(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOTLINE_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", db.engine.url.render_as_string(False))
     root = typer.Typer()  # mounted as hotline.cli does
     root.add_typer(report_app, name="report")
     args = ["report", "queues", "--from", "2025-03-03T09:00:00+00:00", "--to"]
@@ -277,8 +206,6 @@ async def test_bounds_inside_a_slot(db: Database) -> None:
 
 
 def test_slot_of_is_exact_at_a_boundary() -> None:
-    from hotline.storage.record_ops import slot_of, slots
-
     edge = datetime(2025, 3, 11, 14, 15, tzinfo=UTC)
     just_before = edge - timedelta(microseconds=278)
     assert slot_of(edge) == slot_of(just_before) + 1 == int(edge.timestamp()) // 900

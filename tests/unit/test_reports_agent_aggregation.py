@@ -1,5 +1,6 @@
-"""The agent report (SQL sums per report period and agent) against a straightforward per-leg
-computation, on random legs and agent spans, for random bounds, periods and zones.
+"""The agent report (SQL sums per report period and agent, on SQLite and PostgreSQL) against a
+straightforward per-leg computation, on random legs and agent spans, for random bounds,
+periods and zones.
 
 Each data set covers a few days around a DST change (New York's spring and autumn ones, Lord
 Howe's half-hour one). Every leg answered in [from, to) counts for its agent in the period
@@ -14,22 +15,18 @@ import gc
 import json
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
 
-from cti.settings import DatabaseSettings
 from hotline.reports.buckets import PERIODS, Period, SlotPeriods, split
 from hotline.reports.build import ReportRequest, agent_report, agent_rows
 from hotline.reports.queries import SlotRange, Span, _PeriodArrays
 from hotline.storage import Database
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import AgentInterval, CallLeg
 from hotline.storage.record_ops import SLOT_S, slot_of
 from staffing import kpi
@@ -224,16 +221,14 @@ def random_request(rng: random.Random, window: datetime) -> tuple[ReportRequest,
 
 @pytest.fixture(params=sorted(WINDOWS))
 async def scenario(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[Database, list[Leg], list[Span], random.Random, datetime]]:
+    request: pytest.FixtureRequest, db: Database
+) -> tuple[Database, list[Leg], list[Span], random.Random, datetime]:
+    """A window's random legs and spans, stored (SQLite, then PostgreSQL: ``db``)."""
     window = WINDOWS[request.param]
     rng = random.Random(f"agents {request.param}")
     legs, spans = random_legs(rng, window), random_spans(rng, window)
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as db:
-        await store(db, legs, spans)
-        yield db, legs, spans, rng, window
+    await store(db, legs, spans)
+    return db, legs, spans, rng, window
 
 
 async def test_agent_report_matches_a_per_leg_computation(

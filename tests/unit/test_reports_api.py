@@ -14,10 +14,13 @@ from cti.settings import ApiSettings, ApiToken, DatabaseSettings, LiveSettings
 from hotline.api import reports
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
-from tests.unit.test_reports import HOUR, load_scenario
+from tests.fakes.event_log import store_events
+from tests.fakes.mornings import one_queue_morning
 
 SUPERVISOR = "supervisor-token-0123456789"
 AGENT = "agent-token-0123456789abcdef"
+# The hour's service level of ``one_queue_morning`` by formula (worked out in test_reports.py).
+HOUR = {"asterisk_sl2": 0.6667, "removed_within_t_over_queued": 0.625}
 QUERY = {"from": "2025-03-03T09:00:00+00:00", "to": "2025-03-03T10:00:00+00:00", "interval": "60m"}
 
 
@@ -26,7 +29,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
     await upgrade_async(settings)
     async with Database(settings) as db:
-        await load_scenario(db)
+        await store_events(db, one_queue_morning())
         app = FastAPI()
         app.state.services = SimpleNamespace(database=db)
         app.state.api_settings = ApiSettings(

@@ -35,7 +35,7 @@ from hotline.reports.build import ReportRequest, agent_report
 from hotline.storage import Database
 from hotline.storage.record_ops import SLOT_S, slot_of
 from hotline.storage.simulate import agent_shift, answered_call
-from tests.unit.records import store_events
+from tests.fakes.event_log import store_events
 
 NY = ZoneInfo("America/New_York")
 LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
@@ -327,7 +327,7 @@ def test_pieces_add_up_to_the_span(
     assert cut(*bounds, name, zone) == [(b.isoformat(), s) for b, s in pieces]
 
 
-# The report end to end (SQLite), bounds given in local time as the CLI and API read them.
+# The report end to end (SQLite, PostgreSQL), bounds in local time as the CLI and API read them.
 def shift_events(day: tuple[int, int, int]) -> list[DomainEvent]:
     """Agent 1001 logged in from local midnight to the next; lunch from 01:30 for an hour (of
     elapsed time); one call answered at 01:50 local (the first 01:50 on the autumn day)."""
@@ -340,13 +340,9 @@ def shift_events(day: tuple[int, int, int]) -> list[DomainEvent]:
     ]
 
 
-async def load(db: Database, events: list[DomainEvent]) -> None:
-    await store_events(db, events)
-
-
 @pytest.mark.parametrize("day", [SPRING, AUTUMN], ids=["spring", "autumn"])
 async def test_agent_report_across_a_change(db: Database, day: tuple[int, int, int]) -> None:
-    await load(db, shift_events(day))
+    await store_events(db, shift_events(day))
     start, end = day_of(day, NY, utc=False)
     now = end + timedelta(days=1)
     date = "2025-03-09" if day == SPRING else "2025-11-02"

@@ -10,6 +10,7 @@ slot was then 07:45 UTC, and the calls of 07:00–07:45 UTC counted, though afte
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
@@ -17,8 +18,9 @@ from hotline.reports.queries import SlotRange
 from hotline.storage import Database
 from hotline.storage.record_ops import slot_of
 from hotline.storage.simulate import abandoned_call, answered_call
-from tests.unit.test_reports_dst import NY, load
+from tests.fakes.event_log import store_events
 
+NY = ZoneInfo("America/New_York")
 MIDNIGHT = datetime(2025, 3, 9, tzinfo=NY)
 THREE = datetime(2025, 3, 9, 3, tzinfo=NY)  # 07:00 UTC, the first instant of EDT
 FOUR = datetime(2025, 3, 9, 4, tzinfo=NY)
@@ -36,7 +38,7 @@ async def test_calls_after_the_end_are_left_out(db: Database) -> None:
     # Queued 03:09:50 EDT, abandoned a minute later; answered at 03:05 EDT by 1001.
     late = datetime(2025, 3, 9, 3, 9, 50, tzinfo=NY).astimezone(UTC)
     answered = datetime(2025, 3, 9, 3, 4, tzinfo=NY).astimezone(UTC)  # + 10 s IVR + 50 s wait
-    await load(
+    await store_events(
         db,
         [
             *abandoned_call("late", late, ivr_s=0, wait_s=60),

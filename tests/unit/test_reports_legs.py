@@ -1,111 +1,33 @@
-"""Reports over calls that visit two queues, checked against figures computed by hand.
-
-T = 20 s, short abandons < 5 s, UTC. Waits, talk, hold and wrap-up in seconds:
-
-    call  queue  queued    left      outcome                       wait talk hold wrap agent
-    O1    cards  10:00:00  10:00:30  overflowed → loans             30
-          loans  10:00:30  10:00:42  answered                       12   100    0   20  2001
-    O2    cards  10:05:00  10:05:15  overflowed → loans (within T)  15
-          loans  10:05:15  10:05:55  abandoned                      40
-    X1    cards  10:10:00  10:10:08  answered; 1001 holds 20 s and  8    100   20   10  1001
-                                     blind-transfers it to loans at 10:12:08
-          loans  10:12:08  10:12:38  answered (the same call)       30    60    0    5  2001
-
-Each queue visit is a leg: cards is offered O1, O2 and X1; loans is offered O1, O2 and X1 again.
+"""Reports over calls that visit two queues (``tests.fakes.mornings.two_queue_morning``),
+checked against figures computed by hand. T = 20 s, short abandons < 5 s, UTC. Each queue
+visit is a leg: cards is offered O1, O2 and X1; loans is offered O1, O2 and X1 again.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from cti.events import DomainEvent, EventKind, make_event
 from hotline.reports.buckets import Period
 from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
 from hotline.storage.models import Call
-from tests.unit.records import store_events
-
-K = EventKind
-DAY = datetime(2025, 3, 4, tzinfo=UTC)
-
-
-def at(hms: str) -> datetime:
-    hours, minutes, seconds = (int(part) for part in hms.split(":"))
-    return DAY.replace(hour=hours, minute=minutes, second=seconds)
-
-
-def call(
-    kind: EventKind, hms: str, call_id: str, queue: str | None = None, **data: Any
-) -> DomainEvent:
-    agent = data.get("agent")
-    return make_event(kind, call_id, agent, queue, data, at(hms))
-
-
-def agent_state(hms: str, agent: str, state: str) -> DomainEvent:
-    return make_event(K.AGENT_STATE, None, agent, None, {"state": state}, at(hms))
-
-
-def answered(
-    call_id: str, queue: str, agent: str, hms: str, wait_s: float, talk_s: float, wrap_s: float
-) -> list[DomainEvent]:
-    start = at(hms)
-    done = (start + timedelta(seconds=talk_s)).strftime("%H:%M:%S")
-    free = (start + timedelta(seconds=talk_s + wrap_s)).strftime("%H:%M:%S")
-    return [
-        call(K.CALL_ANSWERED, hms, call_id, queue, agent=agent, wait_s=wait_s),
-        agent_state(hms, agent, "on_call"),
-        call(K.CALL_COMPLETED, done, call_id, queue, agent=agent, by="caller", talk_s=talk_s),
-        call(K.CALL_ENDED, done, call_id, queue),
-        agent_state(done, agent, "wrap_up"),
-        agent_state(free, agent, "available"),
-    ]
-
-
-def overflow(hms: str, call_id: str, wait_s: float) -> list[DomainEvent]:
-    return [
-        call(K.CALL_OVERFLOWED, hms, call_id, "cards", target="loans", target_kind="queue",
-             reason="max_wait", wait_s=wait_s),
-        call(K.CALL_QUEUED, hms, call_id, "loans", position=1),
-    ]  # fmt: skip
-
-
-def scripted_events() -> list[DomainEvent]:
-    events = [call(K.CALL_QUEUED, "10:00:00", "O1", "cards", position=1)]
-    events += overflow("10:00:30", "O1", 30)
-    events += answered("O1", "loans", "2001", "10:00:42", 12, 100, 20)
-    events += [call(K.CALL_QUEUED, "10:05:00", "O2", "cards", position=1)]
-    events += overflow("10:05:15", "O2", 15)
-    events += [
-        call(K.CALL_ABANDONED, "10:05:55", "O2", "loans", wait_s=40.0),
-        call(K.CALL_ENDED, "10:05:55", "O2", "loans"),
-        call(K.CALL_QUEUED, "10:10:00", "X1", "cards", position=1),
-        call(K.CALL_ANSWERED, "10:10:08", "X1", "cards", agent="1001", wait_s=8.0),
-        agent_state("10:10:08", "1001", "on_call"),
-        call(K.CALL_HELD, "10:11:00", "X1", "cards", agent="1001"),
-        call(K.CALL_UNHELD, "10:11:20", "X1", "cards", agent="1001", hold_s=20.0),
-        # The ACD's blind transfer: the agent's part ends (talk 120 s less 20 s on hold), the
-        # agent wraps up, the caller waits in loans as a new leg.
-        call(K.CALL_TRANSFERRED, "10:12:08", "X1", "cards", agent="1001", target_kind="queue",
-             target="loans", attended=False),
-        call(K.CALL_COMPLETED, "10:12:08", "X1", "cards", agent="1001", by="transfer",
-             talk_s=100.0),
-        agent_state("10:12:08", "1001", "wrap_up"),
-        call(K.CALL_QUEUED, "10:12:08", "X1", "loans", position=1),
-        agent_state("10:12:18", "1001", "available"),
-    ]  # fmt: skip
-    events += answered("X1", "loans", "2001", "10:12:38", 30, 60, 5)
-    return sorted(events, key=lambda e: e.ts)
+from tests.fakes.event_log import store_events
+from tests.fakes.mornings import TWO_QUEUE_DAY, two_queue_morning
 
 
 @pytest.fixture
 async def db(db: Database) -> Database:
-    await store_events(db, scripted_events())
+    await store_events(db, two_queue_morning())
     return db
+
+
+def at(hms: str) -> datetime:
+    hh, mm, ss = (int(part) for part in hms.split(":"))
+    return TWO_QUEUE_DAY.replace(hour=hh, minute=mm, second=ss)
 
 
 def request(formula: str, interval: str = "15m") -> ReportRequest:

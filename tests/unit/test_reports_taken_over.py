@@ -11,41 +11,80 @@ agent is credited with the call it handled (1002's leg is its own, outside the q
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from cti.events import DomainEvent
+from cti.events import (
+    AgentStateChanged,
+    AgentStateName,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallQueued,
+    CallTransferred,
+    DomainEvent,
+)
 from cti.settings import LiveSettings
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
-from hotline.reports.build import agent_report, queue_report
+from hotline.reports.buckets import Period
+from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
-from tests.unit.records import store_events
-from tests.unit.test_live_stats import FakeClock
-from tests.unit.test_reports_legs import K, agent_state, at, call, request
+from tests.fakes.event_log import store_events
+from tests.fakes.events import leg
+
+DAY = datetime(2025, 3, 4, tzinfo=UTC)
+
+
+def at(hms: str) -> datetime:
+    hh, mm, ss = (int(part) for part in hms.split(":"))
+    return DAY.replace(hour=hh, minute=mm, second=ss)
+
+
+def state(hms: str, agent: str, name: AgentStateName) -> DomainEvent:
+    return AgentStateChanged(agent_id=agent, state=name, ts=at(hms))
 
 
 def events() -> list[DomainEvent]:
+    first, second = leg("A1", "cards", "1001"), leg("A1", "cards", "1002")
     return [
-        call(K.CALL_QUEUED, "10:00:00", "A1", "cards", position=1),
-        call(K.CALL_ANSWERED, "10:00:10", "A1", "cards", agent="1001", wait_s=10.0),
-        agent_state("10:00:10", "1001", "on_call"),
-        call(K.CALL_TRANSFERRED, "10:01:10", "A1", "cards", agent="1001", target_kind="agent",
-             target="1002", attended=True),
-        call(K.CALL_COMPLETED, "10:01:10", "A1", "cards", agent="1001", by="transfer",
-             talk_s=60.0),
-        agent_state("10:01:10", "1001", "wrap_up"),
-        call(K.CALL_ANSWERED, "10:01:10", "A1", "cards", agent="1002", wait_s=0.0,
-             taken_over=True),
-        agent_state("10:01:10", "1002", "on_call"),
-        agent_state("10:01:20", "1001", "available"),
-        call(K.CALL_COMPLETED, "10:02:40", "A1", "cards", agent="1002", by="caller",
-             talk_s=90.0),
-        call(K.CALL_ENDED, "10:02:40", "A1", "cards"),
-        agent_state("10:02:40", "1002", "wrap_up"),
-        agent_state("10:02:50", "1002", "available"),
+        CallQueued(call_id="A1", queue="cards", ts=at("10:00:00")),
+        CallAnswered(**first, wait_s=10.0, ts=at("10:00:10")),
+        state("10:00:10", "1001", "on_call"),
+        CallTransferred(**first, target_kind="agent", target="1002", attended=True,
+                        ts=at("10:01:10")),
+        CallCompleted(**first, by="transfer", talk_s=60.0, ts=at("10:01:10")),
+        state("10:01:10", "1001", "wrap_up"),
+        CallAnswered(**second, wait_s=0.0, taken_over=True, ts=at("10:01:10")),
+        state("10:01:10", "1002", "on_call"),
+        state("10:01:20", "1001", "available"),
+        CallCompleted(**second, by="caller", talk_s=90.0, ts=at("10:02:40")),
+        CallEnded(call_id="A1", queue="cards", ts=at("10:02:40")),
+        state("10:02:40", "1002", "wrap_up"),
+        state("10:02:50", "1002", "available"),
     ]  # fmt: skip
+
+
+def request(formula: str, interval: str = "15m") -> ReportRequest:
+    return ReportRequest(
+        at("10:00:00"), at("11:00:00"), Period.parse(interval, ZoneInfo("UTC")), formula, 20, 5
+    )
+
+
+@dataclass
+class Clock:
+    """Live statistics' clock, set by hand (``LiveClock``)."""
+
+    now: str = "10:00:00"
+
+    def wall(self) -> datetime:
+        return at(self.now)
+
+    def mono(self) -> float:
+        return at(self.now).timestamp()
 
 
 @pytest.fixture
@@ -72,8 +111,10 @@ async def test_each_agent_is_credited_with_the_call_it_handled(db: Database) -> 
 
 
 def test_live_statistics_agree() -> None:
-    clock = FakeClock("10:00:00")
-    settings = LiveSettings(sl_formula="answered_within_t_over_answered", sl_threshold_s=20)
+    clock = Clock("10:00:00")
+    settings = LiveSettings.model_validate(
+        {"sl_formula": "answered_within_t_over_answered", "sl_threshold_s": 20}
+    )
     stats = LiveStats(settings, [QueueDefinition("cards", "Credit cards")], clock=clock)
     for event in events():
         clock.now = event.ts.strftime("%H:%M:%S")

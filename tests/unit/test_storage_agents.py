@@ -1,10 +1,9 @@
-"""AgentStore on a temporary SQLite file: seeding never overwrites edits; unknown agents;
-values the ACD would refuse are refused before they are stored; migration 0004 up and down."""
+"""AgentStore on SQLite and PostgreSQL: seeding never overwrites edits; unknown agents; values
+the ACD would refuse are refused before they are stored; migration 0004 up and down."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -26,8 +25,9 @@ SEED = (
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> DatabaseSettings:
-    return DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+def settings(empty_database: DatabaseSettings) -> DatabaseSettings:
+    """An empty database on each backend."""
+    return empty_database
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection
 
 from cti.settings import DatabaseSettings, load_settings
 from hotline.storage.db import create_engine
-from hotline.storage.models import Base
+from hotline.storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _settings() -> DatabaseSettings:
