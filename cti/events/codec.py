@@ -2,7 +2,8 @@
 
 A row is its kind, three columns (``call_id``, ``agent_id``, ``queue``), a JSON ``data``
 object and its times. ``encode`` writes the current shape, marked ``"v": 2``: lists as JSON
-lists, skills and IVR fields as objects. ``decode`` reads it and also the first shape that
+lists, skills and IVR fields as objects, and a field left out when it has its default value
+(``decode`` restores it). ``decode`` reads it and also the first shape that
 rows written before typed events hold (no ``v``; lists joined in one string, IVR fields as
 ``field.<name>`` keys), so the event log keeps today's rows readable. The rules per field
 are in ``cti.events.fields``.
@@ -117,8 +118,8 @@ def encode(event: DomainEvent) -> EncodedEvent:
     data: dict[str, Any] = {_VERSION_KEY: VERSION}
     for slot in slots_of(type(event)):
         value = getattr(event, slot.name)
-        if value is None or slot.key is None:
-            continue
+        if value is None or slot.key is None or (not slot.required and value == slot.default):
+            continue  # decode restores the field's default
         if slot.shape is Shape.SCALAR:
             data[slot.key] = value
         elif slot.shape is Shape.IDS:

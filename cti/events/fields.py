@@ -12,8 +12,8 @@ once into a list of ``Slot`` that ``cti.events.codec`` walks to encode and decod
 - ``ivr_fields``: what the IVR collected, stored as the object ``fields`` (first shape: one
   ``field.<name>`` key each);
 - ``detail``: free scalars flattened into the data (the IVR's step details);
-- anything else is a scalar under its own name. ``None`` is never stored: a missing key
-  decodes to the field's default, and a required field that is missing makes the row
+- anything else is a scalar under its own name. Neither ``None`` nor a field's default value
+  is stored: a missing key decodes to the field's default, and a required field that is missing makes the row
   unreadable (``UnreadableEvent``), as does a value of the wrong type.
 """
 
@@ -99,7 +99,7 @@ class Slot:
     read: Callable[[Any], Any]  # checks (and for numbers, normalises) a decoded scalar
     required: bool
     blank: Any  # TRANSITIONAL (``make_event``): stands in for a required value not given
-    default: Any  # TRANSITIONAL (``Event.data``): a value the first shape left out
+    default: Any  # the value a row leaves out
 
 
 def plan(cls: type) -> tuple[Slot, ...]:
