@@ -2,7 +2,9 @@
 wallboards, the API and MQTT show. Pure: reads, never changes what it is given.
 
 Every ratio is rounded to 4 places and is None until there is something to divide. The
-service level is the configured formula (``hotline.live.formulas``).
+service level is the configured formula (``hotline.live.formulas``); the abandon rate is the
+one definition live statistics and reports share, ``abandoned_over_queued``: abandoned ÷
+queued, short abandons left out of both (the counts the service level uses).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from hotline.live.model import AgentCounts, PeriodStats, QueueStats, StaffingNow
 from hotline.live.periods import Counters
 from hotline.live.queues import QueueCounters
 from hotline.live.staffing_now import staffing_now
+
+
+def abandon_rate(abandoned: int, queued: int) -> float | None:
+    """``abandoned_over_queued``: abandoned ÷ queued, both without short abandons.
+
+    TRANSITIONAL: the same function as ``hotline.reports.formulas.abandon_rate``, until the
+    pure KPI module (``staffing.kpi.abandon_rate``) replaces both."""
+    return abandoned / queued if queued > 0 else None
 
 
 def queue_stats(
@@ -100,7 +110,7 @@ def period_stats(
         service_level=_rounded(service_level(settings.sl_formula, counts)),
         asa_s=_ratio(c.answered_wait_s, c.answered),
         aht_s=_ratio(c.talk_s + c.hold_s + c.wrap_s, c.completed),
-        abandon_rate=_ratio(c.abandoned, c.answered + c.abandoned),
+        abandon_rate=_rounded(abandon_rate(counts.abandoned, counts.queued)),
         occupancy=_ratio(c.busy_s + pending_busy, c.staffed_s + pending_staffed),
     )
 

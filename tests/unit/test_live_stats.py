@@ -127,7 +127,7 @@ def test_interval_figures() -> None:
     assert period.overflowed == 1
     assert period.asa_s == 20.0  # (10 + 30) / 2
     assert period.aht_s == 165.0  # (180 + 120 talk + 10 + 20 wrap-up) / 2 completed
-    assert period.abandon_rate == 0.5  # 2 / (2 answered + 2 abandoned); the short one apart
+    assert period.abandon_rate == 0.3333  # 2 / (7 offered − 1 short): the short one apart
     # Occupancy = busy / staffed over A and B up to 09:07:00:
     #   A: available 20 + on call 180 + wrap 10 + available 210 → staffed 420, busy 190
     #   B: available 170 + ringing 10 + on call 120 + wrap 20 + available 40 (+ lunch 60,

@@ -5,7 +5,7 @@ on a ``DomainBus``; live statistics (one ``LiveStats`` per service-level formula
 ``EventLogWriter`` (into a tmp SQLite database) consume the same bus. For every queue, every
 15-minute interval (live figures read just before the interval closes) and the day, the
 figures must be equal: offered, answered, abandoned, short abandons, service level by each
-formula, ASA and AHT.
+formula, abandon rate (one definition, ``abandoned_over_queued``), ASA and AHT.
 
 c6 is one call with two legs (``call_legs``): offered and overflowed in cards, offered and
 answered in loans, in reports as in live statistics. The first test overflows c6 to voicemail
@@ -65,6 +65,7 @@ def live_figures(stats: dict[SlFormulaName, LiveStats], queue: str, period: str)
         "abandoned": first.abandoned,
         "short_abandoned": first.short_abandoned,
         "overflowed": first.overflowed,
+        "abandon_rate": first.abandon_rate,
         "asa_s": first.asa_s,
         "aht_s": first.aht_s,
         **{f"sl:{formula}": p.service_level for formula, p in periods.items()},
@@ -83,7 +84,7 @@ async def report_figures(
             figures = out.setdefault((row["interval_start"], row["queue"]), {})
             figures.update({k: row[k] for k in (
                 "offered", "answered", "answered_within_t", "abandoned", "short_abandoned",
-                "overflowed", "asa_s", "aht_s",
+                "overflowed", "abandon_rate", "asa_s", "aht_s",
             )})  # fmt: skip
             figures[f"sl:{formula}"] = row["service_level"]
     return out
