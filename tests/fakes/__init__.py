@@ -1,2 +1,2 @@
-"""Test helpers shared by several test modules: fakes of ports, clocks and scripted events.
-Each is typed against what it stands in for; no test module imports another."""
+"""Test doubles shared by several test modules, type-checked against the Protocols they
+implement (mypy runs on tests/ too)."""
