@@ -51,8 +51,7 @@ def queue_stats(
             pending_staffed += elapsed
             pending_busy += elapsed if agent.state in BUSY else 0.0
     oldest = next(iter(queue.waiting.values()), None)
-    threshold = definition.sl_threshold_s or settings.sl_threshold_s
-    target = definition.sl_target or settings.sl_target
+    threshold, target = queue.threshold(settings), queue.target(settings)
     agents = agent_counts(members)
     today = period_stats(queue.today, settings, pending_busy, pending_staffed)
     return QueueStats(

@@ -32,6 +32,14 @@ class QueueCounters:
     recent_completed: RecentWindow = field(default_factory=RecentWindow)
     recent_handle_s: RecentWindow = field(default_factory=RecentWindow)  # talk, hold, wrap-up
 
+    def threshold(self, settings: LiveSettings) -> float:
+        """The service-level threshold T of the queue: its own, else the centre's."""
+        return self.definition.sl_threshold_s or settings.sl_threshold_s
+
+    def target(self, settings: LiveSettings) -> float:
+        """The service-level target of the queue: its own, else the centre's."""
+        return self.definition.sl_target or settings.sl_target
+
     def prune_recent(self, now: float) -> bool:
         windows = (self.recent_offered, self.recent_completed, self.recent_handle_s)
         return any([window.prune(now) for window in windows])  # a list: prune every one
@@ -133,11 +141,7 @@ class Queues:
         self.dirty.update(self._queues)
 
     def threshold(self, queue: QueueCounters) -> float:
-        """The service-level threshold T of the queue (its own, else the centre's)."""
-        return queue.definition.sl_threshold_s or self.settings.sl_threshold_s
-
-    def target(self, queue: QueueCounters) -> float:
-        return queue.definition.sl_target or self.settings.sl_target
+        return queue.threshold(self.settings)
 
     def is_waiting(self, call_id: str, queue_id: str | None) -> bool:
         if queue_id is None:
