@@ -20,14 +20,14 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.scratch_pg import scratch_postgres
-from cti.events import DomainEvent, make_event
+from cti.events import DomainEvent
 from cti.settings import DatabaseSettings, LiveSettings
 from hotline.live.stats import LiveStats
 from hotline.live.warm_start import replay_today
@@ -76,8 +76,7 @@ async def run(settings: DatabaseSettings, label: str, days: list[list[DomainEven
     expected.rewind(DAY, 0.0)
     for event in sorted(days[-1], key=lambda e: e.ts):  # stable: ties in the order stored
         # The replay rebuilds durations from wall-clock stamps: so does this reference.
-        expected.apply(make_event(event.kind, event.call_id, event.agent_id, event.queue,
-                                   event.data, event.ts, Clock(event.ts).mono()))  # fmt: skip
+        expected.apply(replace(event, mono=Clock(event.ts).mono()))
     expected.replayed()
     mine = asdict(stats.queue_stats("cards") or {})  # type: ignore[call-overload]
     theirs = asdict(expected.queue_stats("cards") or {})  # type: ignore[call-overload]

@@ -116,7 +116,7 @@ async def run_server(clients: int, seconds: float, rate: float) -> dict[str, obj
 
     import uvicorn
 
-    from cti.events import EventKind, make_event
+    from cti.events import CallAnswered, CallQueued
     from hotline.live.hub import LiveHub
 
     logging.disable(logging.INFO)
@@ -164,9 +164,9 @@ async def run_server(clients: int, seconds: float, rate: float) -> dict[str, obj
     for n in range(updates):
         # Alternate a caller joining and being answered: every flush changes the stats.
         if n % 2 == 0:
-            hub.process(make_event(EventKind.CALL_QUEUED, call_id=f"c{n}", queue=QUEUE))
+            hub.process(CallQueued(call_id=f"c{n}", queue=QUEUE))
         else:
-            hub.process(make_event(EventKind.CALL_ANSWERED, call_id=f"c{n - 1}", agent_id="a"))
+            hub.process(CallAnswered(call_id=f"c{n - 1}", queue=QUEUE, agent_id="a"))
         hub.flush()
         next_tick += period
         await asyncio.sleep(max(next_tick - time.monotonic(), 0))

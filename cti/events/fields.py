@@ -13,8 +13,8 @@ once into a list of ``Slot`` that ``cti.events.codec`` walks to encode and decod
   ``field.<name>`` key each);
 - ``detail``: free scalars flattened into the data (the IVR's step details);
 - anything else is a scalar under its own name. Neither ``None`` nor a field's default value
-  is stored: a missing key decodes to the field's default, and a required field that is missing makes the row
-  unreadable (``UnreadableEvent``), as does a value of the wrong type.
+  is stored: a missing key decodes to the field's default, and a required field that is
+  missing makes the row unreadable (``UnreadableEvent``), as does a value of the wrong type.
 """
 
 from __future__ import annotations

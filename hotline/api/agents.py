@@ -91,7 +91,7 @@ def agent_or_default(live: Live, agent_id: str) -> AgentView:
     dependencies=[require_roles("supervisor", "admin", "wallboard")],
 )
 async def list_agents(live: Live, services: Services) -> list[AgentView]:
-    ids = set(live.stats.agents)
+    ids = set(live.stats.agent_ids())
     if services.directory is not None:
         ids.update(services.directory.agent_ids())
     return [agent_or_default(live, agent_id) for agent_id in sorted(ids)]

@@ -26,8 +26,7 @@ class TransferIn(BaseModel):
 async def list_calls(principal: CurrentPrincipal, live: Live) -> list[CallView]:
     if principal.role == "wallboard":
         raise forbid("wallboards see queue figures, not calls")
-    views = [live.stats.call_view(call_id) for call_id in list(live.stats.calls)]
-    calls = [view for view in views if view is not None]
+    calls = live.stats.call_views()
     if principal.role == "agent":
         calls = [call for call in calls if call.agent_id == principal.agent_id]
     return calls

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1", tags=["queues"])
 
 @router.get("/queues", response_model=list[QueueDefinition])
 async def list_queues(_: CurrentPrincipal, services: Services, live: Live) -> list[QueueDefinition]:
-    known = {q.definition.id: q.definition for q in live.stats.queues.values()}
+    known = {q.id: q for q in live.stats.queue_definitions()}
     if services.directory is not None:
         known.update({q.id: q for q in services.directory.queue_definitions()})
     return [known[queue_id] for queue_id in sorted(known)]

@@ -32,7 +32,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from cti.events import DomainBus, DomainEvent
+from acd.agent_state import AgentState
+from cti.events import EVENT_CLASSES, DomainBus, DomainEvent
 from hotline.live.stats import LiveStats
 
 log = logging.getLogger("hotline.live.hub")
@@ -42,7 +43,12 @@ WarmUp = Callable[[datetime], Awaitable[object]]  # called with the moment the h
 QUEUE_PREFIX, AGENT_PREFIX = "queue:", "agent:"
 AGENTS, CALLS = "agents", "calls"
 ALL_QUEUES = "queue:*"
+LOGGED_OUT = AgentState.LOGGED_OUT.value  # an agent the statistics have not seen yet
 QUEUE_REFRESH_S = 1.0
+# What observers hear as call events: every ``call.*`` kind.
+CALL_EVENTS = frozenset(
+    cls for kind, cls in EVENT_CLASSES.items() if kind.value.startswith("call.")
+)
 
 
 class LiveObserver(Protocol):
@@ -223,16 +229,14 @@ class LiveHub:
         if name.startswith(AGENT_PREFIX):
             return self._agent_channel(name.removeprefix(AGENT_PREFIX), None)
         if name == AGENTS:
-            views = (stats.agent_view(agent_id) for agent_id in sorted(stats.agents))
-            return {view.agent_id: asdict(view) for view in views if view is not None}
+            return {view.agent_id: asdict(view) for view in stats.agent_views()}
         if name == CALLS:
-            calls = (stats.call_view(call_id) for call_id in list(stats.calls))
-            return {call.call_id: asdict(call) for call in calls if call is not None}
+            return {view.call_id: asdict(view) for view in stats.call_views()}
         raise KeyError(name)
 
     def _agent_channel(self, agent_id: str, previous: Mapping[str, Any] | None) -> dict[str, Any]:
         view = self.stats.agent_view(agent_id)
-        agent = asdict(view) if view is not None else {"agent_id": agent_id, "state": "logged_out"}
+        agent = asdict(view) if view is not None else {"agent_id": agent_id, "state": LOGGED_OUT}
         call_id = agent.get("call_id")
         call_view = self.stats.call_view(call_id) if call_id else None
         call: dict[str, Any] | None = asdict(call_view) if call_view is not None else None
@@ -308,7 +312,7 @@ class LiveHub:
                 self._publish_state(name, self._agent_channel(agent_id, stream.data))
         if agent_patch:
             self._publish_patch(AGENTS, agent_patch)
-        if event.kind.value.startswith("call."):
+        if type(event) in CALL_EVENTS:
             for observer in self.observers:
                 observer.call_event(event)
 
@@ -323,7 +327,7 @@ class LiveHub:
             self.stats.tick()
             dirty |= self.stats.dirty_queues
             self.stats.dirty_queues.clear()
-            dirty.update(q for q, state in self.stats.queues.items() if state.waiting)
+            dirty.update(self.stats.queues_with_waiting_calls())
         for queue_id in sorted(dirty):
             figures = self.stats.queue_stats(queue_id)
             if figures is None:
@@ -356,7 +360,7 @@ class LiveHub:
                     log.exception("live statistics could not be rebuilt from the event log")
                 finally:
                     self.stats.rebuilding = False
-                    self._dirty_queues.update(self.stats.queues)  # boards hear it is over
+                    self._dirty_queues.update(self.stats.queue_ids())  # boards hear it is over
             flusher = asyncio.create_task(self._flush_loop(), name="live-flush")
             try:
                 async for event in events:

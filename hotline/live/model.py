@@ -37,7 +37,7 @@ class PeriodStats:
     service_level: float | None
     asa_s: float | None  # average speed of answer: mean wait of answered calls
     aht_s: float | None  # average handle time: (talk + hold + wrap-up) ÷ completed calls
-    abandon_rate: float | None  # abandoned ÷ (answered + abandoned)
+    abandon_rate: float | None  # abandoned_over_queued: abandoned ÷ (offered − short abandons)
     occupancy: float | None  # (on call + wrap-up) ÷ staffed time of the queue's agents
 
 

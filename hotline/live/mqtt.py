@@ -7,8 +7,11 @@ Topic scheme (``<p>`` is ``LiveSettings.mqtt.topic_prefix``, default ``hotline``
 - ``<p>/queues/<queue>/stats``: the queue's ``QueueStats`` as JSON, retained, QoS 1: a board
   that connects later reads the current figures at once.
 - ``<p>/agents/<agent>/state``: the agent's ``AgentView`` as JSON, retained, QoS 1.
-- ``<p>/calls/events``: every ``call.*`` domain event as JSON (``kind``, ``call_id``,
-  ``agent_id``, ``queue``, ``ts``, ``data`` with sensitive fields masked), QoS 0, not retained.
+- ``<p>/calls/events``: every ``call.*`` domain event as JSON, QoS 0, not retained:
+  ``{"kind", "call_id", "agent_id", "queue", "ts", "data"}`` where ``data`` is the event as
+  the event log stores it (``cti.events.encode``: ``"v": 2``, lists as JSON lists — e.g.
+  ``path`` — and the IVR's collected ``fields`` as an object), with the fields named in
+  ``LiveSettings.masked_fields`` masked.
 
 Invariants:
 - the hub's callbacks never await or block: they only record what to send;
@@ -34,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import orjson
 
-from cti.events import DomainEvent
+from cti.events import DomainEvent, encode
 from cti.settings import LiveSettings, MqttSettings
 from ivr.digits import mask
 
@@ -99,17 +102,14 @@ class MqttPublisher:
         self._retain(f"{self.prefix}/agents/{agent_id}/state", state)
 
     def call_event(self, event: DomainEvent) -> None:
-        data = {
-            key: mask(str(value)) if _field_name(key) in self._masked else value
-            for key, value in event.data.items()
-        }
+        encoded = encode(event)
         payload = {
-            "kind": event.kind.value,
-            "call_id": event.call_id,
-            "agent_id": event.agent_id,
-            "queue": event.queue,
-            "ts": event.ts.isoformat(),
-            "data": data,
+            "kind": encoded.kind,
+            "call_id": encoded.call_id,
+            "agent_id": encoded.agent_id,
+            "queue": encoded.queue,
+            "ts": encoded.ts.isoformat(),
+            "data": self._masked_data(encoded.data),
         }
         if len(self._events) >= self.settings.buffer_size:
             self._events.popleft()
@@ -120,6 +120,20 @@ class MqttPublisher:
                 )
         self._events.append(orjson.dumps(payload))
         self._wake.set()
+
+    def _masked_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Sensitive values masked (publishers mask already: a second lock), wherever they
+        are: an IVR field, or a value of the event under the same name."""
+        if not self._masked:
+            return data
+        out = {k: mask(str(v)) if k in self._masked else v for k, v in data.items()}
+        fields = data.get("fields")
+        if isinstance(fields, dict):
+            out["fields"] = {
+                name: mask(str(value)) if name in self._masked else value
+                for name, value in fields.items()
+            }
+        return out
 
     def _retain(self, topic: str, state: Mapping[str, Any]) -> None:
         self._latest[topic] = orjson.dumps(state)
@@ -184,7 +198,3 @@ class MqttPublisher:
                 await client.publish(events, self._events[0], qos=0)
                 self._events.popleft()
                 self.published += 1
-
-
-def _field_name(key: str) -> str:
-    return key.removeprefix("field.")

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import DomainEvent, UnreadableEvent, decode
 from hotline.live.hub import WarmUp
 from hotline.live.stats import LiveStats
 from hotline.storage.event_store import EventStore, StoredEvent
@@ -31,22 +30,23 @@ PAGE = 10_000
 @dataclass(frozen=True, slots=True)
 class Replayed:
     events: int
-    skipped: int  # rows that are not domain events this version knows (logged once)
+    skipped: int  # rows this version cannot read (``UnreadableEvent``; logged once)
     seconds: float
 
 
-def to_domain(row: StoredEvent, mono: float) -> DomainEvent | None:
-    """A stored row as the event it was, or None for a kind or payload this version cannot
-    read (a newer version's event, a hand-edited row)."""
-    try:
-        kind = EventKind(row.kind)
-    except ValueError:
-        return None
-    data: Mapping[str, Any] = row.payload if isinstance(row.payload, Mapping) else {}
-    try:
-        return make_event(kind, row.call_id, row.agent_id, row.queue, data, row.ts, mono)
-    except (TypeError, ValueError):
-        return None
+def to_domain(row: StoredEvent, mono: float) -> DomainEvent:
+    """A stored row (either shape, ``cti.events.decode``) as the event it was; raises
+    ``UnreadableEvent`` for a kind or payload this version cannot read (a newer version's
+    event, a hand-edited row)."""
+    return decode(
+        row.kind,
+        row.payload,
+        ts=row.ts,
+        mono=mono,
+        call_id=row.call_id,
+        agent_id=row.agent_id,
+        queue=row.queue,
+    )
 
 
 async def replay_today(
@@ -65,13 +65,16 @@ async def replay_today(
     start = stats.day_start
     stats.rewind(start, mono(start))
     applied = skipped = 0
+    first_unreadable = ""
     after: tuple[datetime, int] | None = None
     try:
         while rows := await store.since(start, after, page, until=until):
             for row in rows:
-                event = to_domain(row, mono(row.ts))
-                if event is None:
+                try:
+                    event = to_domain(row, mono(row.ts))
+                except UnreadableEvent as exc:
                     skipped += 1
+                    first_unreadable = first_unreadable or str(exc)
                     continue
                 stats.apply(event)
                 applied += 1
@@ -90,7 +93,10 @@ async def replay_today(
         extra={"events": done.events, "skipped": done.skipped, "seconds": done.seconds},
     )
     if skipped:
-        log.warning("event log rows not replayed: unknown kind or payload", extra={"rows": skipped})
+        log.warning(
+            "event log rows not replayed: unknown kind or payload",
+            extra={"rows": skipped, "first": first_unreadable},
+        )
     return done
 
 

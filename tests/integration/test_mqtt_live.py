@@ -16,14 +16,13 @@ from typing import Any
 
 import aiomqtt
 
-from cti.events import EventKind, make_event
+from cti.events import AgentLoggedIn, CallAnswered, CallQueued, CallStarted
 from cti.settings import LiveSettings, MqttSettings
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
 from hotline.live.mqtt import MqttPublisher
 from hotline.live.stats import LiveStats
 
-K = EventKind
 BROKER = ("127.0.0.1", 1883)
 
 
@@ -98,14 +97,9 @@ async def test_retained_stats_and_agent_states_reach_a_late_subscriber() -> None
     hub, publisher = make("mqtt://127.0.0.1:1883", prefix)
     try:
         async with running(publisher):
-            hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
+            hub.process(AgentLoggedIn(agent_id="1001"))
             hub.process(
-                make_event(
-                    K.CALL_QUEUED,
-                    call_id="c1",
-                    queue="cards",
-                    data={"field.card": "4111111111111111"},
-                )
+                CallQueued(call_id="c1", queue="cards", fields={"card": "4111111111111111"})
             )
             hub.flush()
             await drained(publisher)
@@ -126,17 +120,16 @@ async def test_retained_stats_and_agent_states_reach_a_late_subscriber() -> None
             assert (retained, payload) == (True, b"online")
 
             # Call events are a stream: a subscriber sees those published while it listens.
-            listener = asyncio.create_task(collect(prefix, "calls/events", 1))
+            listener = asyncio.create_task(collect(prefix, "calls/events", 2))
             await asyncio.sleep(0.5)
             hub.process(
-                make_event(
-                    K.CALL_ANSWERED,
-                    call_id="c1",
-                    agent_id="1001",
-                    data={"wait_s": 4, "field.card": "4111111111111111"},
+                CallQueued(
+                    call_id="c2", queue="cards", path=("main", "cards"),
+                    fields={"card": "4111111111111111", "intent": "lost"},
                 )
-            )
-            [(_, retained, payload)] = await listener
+            )  # fmt: skip
+            hub.process(CallAnswered(call_id="c1", queue="cards", agent_id="1001", wait_s=4))
+            [(_, retained, queued), (_, _, payload)] = await listener
             event = json.loads(payload)
             assert retained is False
             assert (event["kind"], event["call_id"], event["agent_id"]) == (
@@ -144,7 +137,11 @@ async def test_retained_stats_and_agent_states_reach_a_late_subscriber() -> None
                 "c1",
                 "1001",
             )
-            assert event["data"]["field.card"] == "************1111"
+            assert event["data"]["wait_s"] == 4
+            # The event as the event log stores it: lists and objects, sensitive fields masked.
+            data = json.loads(queued)["data"]
+            assert data["path"] == ["main", "cards"]
+            assert data["fields"] == {"card": "************1111", "intent": "lost"}
     finally:
         await clear_retained(prefix, ["queues/cards/stats", "agents/1001/state", "status"])
 
@@ -163,10 +160,10 @@ async def test_broker_outage_buffers_call_events_and_counts_drops() -> None:
     hub, publisher = make(f"mqtt://127.0.0.1:{port}", prefix, buffer_size=5)
     try:
         async with running(publisher):
-            hub.process(make_event(K.CALL_QUEUED, call_id="c0", queue="cards"))
+            hub.process(CallQueued(call_id="c0", queue="cards"))
             hub.flush()
             for n in range(8):
-                hub.process(make_event(K.CALL_STARTED, call_id=f"e{n}"))
+                hub.process(CallStarted(call_id=f"e{n}"))
             await asyncio.sleep(0.5)  # a few failed connection attempts
             assert not publisher.connected
             assert publisher.dropped == 4  # c0's queued event and e0..e2 made way for e3..e7

@@ -9,11 +9,17 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import expect
 
-from cti.events import EventKind, make_event
+from cti.events import (
+    AgentLoggedIn,
+    AgentPaused,
+    CallAnswered,
+    CallCompleted,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+)
 from tests.integration.browser import Site, browser_site
 from tests.live_fakes import AGENT_1001, WALLBOARD, make_world
-
-K = EventKind
 
 
 @pytest.fixture
@@ -32,10 +38,10 @@ async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:
     await expect(page.get_by_test_id("tile-cards")).to_be_visible()
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
 
-    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
-    site.publish(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    site.publish(AgentLoggedIn(agent_id="1001"))
+    site.publish(CallQueued(call_id="c1", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
-    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001", data={"wait_s": 3}))
+    site.publish(CallAnswered(call_id="c1", queue="cards", agent_id="1001", wait_s=3))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("0")
     await expect(page.get_by_test_id("answered-cards")).to_have_text("1")
     await expect(page.get_by_test_id("sl-cards")).to_have_text("100%")
@@ -50,39 +56,33 @@ async def test_wallboard_shows_a_call_waiting_then_answered(site: Site) -> None:
 async def test_agent_page_pops_the_offered_call(site: Site) -> None:
     page = await site.page("/agent", AGENT_1001)
     await expect(page.get_by_test_id("state")).to_have_text("未签入")  # zh by default
-    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    site.publish(AgentLoggedIn(agent_id="1001", device="PJSIP/1001"))
     await expect(page.get_by_test_id("state")).to_have_text("空闲")
     site.publish(
-        make_event(
-            K.CALL_STARTED,
-            call_id="c1",
-            data={"caller": "13800138000", "caller_name": "李雷", "hotline": "95555"},
-        )
+        CallStarted(call_id="c1", caller="13800138000", caller_name="李雷", hotline="95555")
     )
     site.publish(
-        make_event(
-            K.CALL_QUEUED,
-            call_id="c1",
-            queue="cards",
-            data={
-                "language": "zh",
-                "vip": "gold",
-                "path": "main>cards>lost",
-                "field.card": "4111111111111111",
-            },
+        CallQueued(
+            call_id="c1", queue="cards", language="zh", vip=True,
+            path=("main", "cards", "lost"), fields={"card": "4111111111111111"},
         )
-    )
+    )  # fmt: skip
     pop = page.get_by_test_id("screen-pop")
     await expect(pop).to_be_hidden()
-    site.publish(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    site.publish(
+        CallOffered(
+            call_id="c1", queue="cards", agent_id="1001", decision=1, device="PJSIP/1001",
+            ring_timeout_s=15,
+        )
+    )  # fmt: skip
     await expect(pop).to_be_visible()
     await expect(page.get_by_test_id("pop-caller")).to_have_text("13800138000")
     await expect(page.get_by_test_id("pop-caller_name")).to_have_text("李雷")
-    await expect(page.get_by_test_id("pop-vip")).to_have_text("gold")
+    await expect(page.get_by_test_id("pop-vip")).to_have_text("yes")
     await expect(page.get_by_test_id("field-card")).to_have_text("************1111")
     # Answered, then completed: wrap-up asks for the disposition of that call.
-    site.publish(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    site.publish(make_event(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
+    site.publish(CallAnswered(call_id="c1", queue="cards", agent_id="1001"))
+    site.publish(CallCompleted(call_id="c1", queue="cards", agent_id="1001"))
     await expect(page.get_by_test_id("disposition")).to_be_visible()
     await page.get_by_test_id("disposition").fill("resolved")
     await page.locator("#save-disposition").click()
@@ -92,7 +92,7 @@ async def test_agent_page_pops_the_offered_call(site: Site) -> None:
 
 async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
     page = await site.page("/agent", AGENT_1001)
-    site.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
+    site.publish(AgentLoggedIn(agent_id="1001"))
     await expect(page.get_by_test_id("state")).to_have_text("空闲")
     await page.locator("[data-role=lang]").click()  # switch to English
     await expect(page.get_by_test_id("state")).to_have_text("Available")
@@ -102,7 +102,7 @@ async def test_pause_from_the_page_reaches_agent_control(site: Site) -> None:
     await expect(page.locator("#message")).to_have_text("Sent")
     assert site.world.agents.calls == [("pause", "1001", "lunch")]
     # The ACD confirms through the bus; the page follows.
-    site.publish(make_event(K.AGENT_PAUSED, agent_id="1001", data={"reason": "lunch"}))
+    site.publish(AgentPaused(agent_id="1001", reason="lunch"))
     await expect(page.get_by_test_id("state")).to_have_text("Paused")
 
 
@@ -111,11 +111,11 @@ async def test_wallboard_says_when_todays_figures_are_still_being_rebuilt(site: 
     not complete yet; the note goes once the replay is over."""
     page = await site.page("/wallboard", WALLBOARD)
     site.world.hub.stats.rebuilding = True  # as the hub sets it around its warm-up
-    site.publish(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
+    site.publish(CallQueued(call_id="c1", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("1")
     note = page.get_by_test_id("rebuilding-cards")
     await expect(note).to_have_text("正在重建今日数据…")
     site.world.hub.stats.rebuilding = False
-    site.publish(make_event(K.CALL_QUEUED, call_id="c2", queue="cards"))
+    site.publish(CallQueued(call_id="c2", queue="cards"))
     await expect(page.get_by_test_id("waiting-cards")).to_have_text("2")
     await expect(note).to_have_count(0)

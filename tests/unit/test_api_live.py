@@ -6,7 +6,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cti.events import EventKind, make_event
+from cti.events import (
+    AgentLoggedIn,
+    CallAnswered,
+    CallCompleted,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+)
 from hotline.api.app import create_app
 from hotline.api.ports import ApiServices
 from tests.live_fakes import (
@@ -21,8 +28,6 @@ from tests.live_fakes import (
     make_world,
 )
 
-K = EventKind
-
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
@@ -35,16 +40,17 @@ def client(world: World) -> httpx.AsyncClient:
 
 def offer_call_to_1001(world: World) -> None:
     hub = world.hub
-    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
-    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1002"))
-    hub.process(make_event(K.CALL_STARTED, call_id="c1", data={"caller": "13800138000"}))
+    hub.process(AgentLoggedIn(agent_id="1001", device="PJSIP/1001"))
+    hub.process(AgentLoggedIn(agent_id="1002"))
+    hub.process(CallStarted(call_id="c1", caller="13800138000"))
+    hub.process(CallQueued(call_id="c1", queue="cards", fields={"card": "4111111111111111"}))
     hub.process(
-        make_event(
-            K.CALL_QUEUED, call_id="c1", queue="cards", data={"field.card": "4111111111111111"}
+        CallOffered(
+            call_id="c1", queue="cards", agent_id="1001", decision=1, device="PJSIP/1001",
+            ring_timeout_s=15,
         )
-    )
-    hub.process(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
-    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
+    )  # fmt: skip
+    hub.process(CallAnswered(call_id="c1", queue="cards", agent_id="1001"))
 
 
 async def test_an_agent_cannot_pause_another_agent() -> None:
@@ -116,7 +122,7 @@ async def test_agents_list_and_one_agent() -> None:
 async def test_disposition_only_on_the_agents_own_call() -> None:
     world = make_world()
     offer_call_to_1001(world)
-    world.hub.process(make_event(K.CALL_COMPLETED, call_id="c1", agent_id="1001"))
+    world.hub.process(CallCompleted(call_id="c1", queue="cards", agent_id="1001"))
     body = {"call_id": "c1", "disposition": "resolved", "note": "card blocked"}
     async with client(world) as http:
         own = await http.post(
@@ -232,7 +238,7 @@ async def test_supervisor_spy_force_state_and_trace() -> None:
 async def test_queues_stats_and_wallboard_for_every_role() -> None:
     world = make_world()
     offer_call_to_1001(world)
-    world.hub.process(make_event(K.CALL_QUEUED, call_id="c2", queue="loans"))
+    world.hub.process(CallQueued(call_id="c2", queue="loans"))
     async with client(world) as http:
         queues = await http.get("/api/v1/queues", headers=auth(AGENT_1001))
         stats = await http.get("/api/v1/queues/loans/stats", headers=auth(WALLBOARD))

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import httpx
 
-from cti.events import EventKind, make_event
+from cti.events import AgentLoggedIn, CallAnswered, CallCompleted, CallQueued
 from hotline.api.app import create_app
 from tests.live_fakes import WALLBOARD, make_world
-
-K = EventKind
 
 
 async def test_wallboard_shows_agents_needed_next_vs_logged_in() -> None:
     world = make_world()
     hub = world.hub
-    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))  # serves cards only
+    hub.process(AgentLoggedIn(agent_id="1001"))  # serves cards only
     for call_id in ("c1", "c2", "c3"):
-        hub.process(make_event(K.CALL_QUEUED, call_id=call_id, queue="loans"))
-    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    hub.process(make_event(K.CALL_COMPLETED, call_id="c1", data={"talk_s": 120}))
+        hub.process(CallQueued(call_id=call_id, queue="loans"))
+    hub.process(CallAnswered(call_id="c1", queue="loans", agent_id="1001"))
+    hub.process(CallCompleted(call_id="c1", queue="loans", agent_id="1001", talk_s=120))
     app = create_app(world.settings, world.services)
     headers = {"Authorization": f"Bearer {WALLBOARD}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as h:

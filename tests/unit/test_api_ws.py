@@ -13,11 +13,9 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
-from cti.events import EventKind, make_event
+from cti.events import AgentLoggedIn, CallOffered, CallQueued, CallStarted
 from hotline.api.app import create_app
 from tests.live_fakes import AGENT_1001, SUPERVISOR, WALLBOARD, World, make_world, serve_app
-
-K = EventKind
 
 
 @pytest.fixture
@@ -73,7 +71,7 @@ async def test_snapshot_deltas_and_gap_recovery(world: tuple[World, str]) -> Non
         )
         base = snapshot["seq"]
         for n in range(3):
-            w.hub.process(make_event(K.CALL_QUEUED, call_id=f"c{n}", queue="cards"))
+            w.hub.process(CallQueued(call_id=f"c{n}", queue="cards"))
             w.hub.flush()
         deltas = [await receive(ws) for _ in range(3)]
         assert [d["seq"] for d in deltas] == [base + 1, base + 2, base + 3]
@@ -111,16 +109,17 @@ async def test_screen_pop_on_the_agents_own_channel(world: tuple[World, str]) ->
         await login(ws, AGENT_1001)
         await ws.send(json.dumps({"op": "subscribe", "streams": ["agent:1001"]}))
         await receive(ws)
-        w.hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001"))
+        w.hub.process(AgentLoggedIn(agent_id="1001"))
+        w.hub.process(CallStarted(call_id="c1", caller="13800138000"))
         w.hub.process(
-            make_event(
-                K.CALL_QUEUED,
-                call_id="c1",
-                queue="cards",
-                data={"caller": "13800138000", "language": "zh", "field.pin": "1234"},
-            )
+            CallQueued(call_id="c1", queue="cards", language="zh", fields={"pin": "1234"})
         )
-        w.hub.process(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+        w.hub.process(
+            CallOffered(
+                call_id="c1", queue="cards", agent_id="1001", decision=1, device="PJSIP/1001",
+                ring_timeout_s=15,
+            )
+        )  # fmt: skip
         while True:
             message = await receive(ws)
             if message["data"].get("call"):
@@ -149,7 +148,7 @@ async def test_a_slow_client_is_cut_off_and_a_fast_one_is_not(world: tuple[World
             await receive(ws)
         slow.transport.pause_reading()  # the TCP window closes: the server's sends pile up
         for n in range(2000):
-            w.hub.process(make_event(K.CALL_STARTED, call_id=f"c{n}", data={"caller": "x" * 16000}))
+            w.hub.process(CallStarted(call_id=f"c{n}", caller="x" * 16000))
             await receive(fast)  # the fast client reads every one, so it is never behind
             if w.hub.cut_offs or any(c.cut_off for c in w.hub.clients):
                 break

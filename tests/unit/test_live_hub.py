@@ -9,13 +9,22 @@ from typing import Any
 
 import pytest
 
-from cti.events import DomainBus, EventKind, make_event
+from cti.events import (
+    AgentLoggedIn,
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    CallStarted,
+    DomainBus,
+    IvrEnded,
+)
 from cti.settings import LiveSettings
 from hotline.live.hub import LiveClient, LiveHub, SlowClient
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
-
-K = EventKind
+from tests.fakes import loop
 
 
 def make_hub(buffer: int = 64) -> LiveHub:
@@ -38,15 +47,15 @@ async def test_snapshot_then_numbered_deltas() -> None:
     assert snapshot["data"]["waiting"] == 0
     assert snapshot["data"]["sl_formula"] == "answered_within_t_over_answered"
 
-    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
-    hub.process(make_event(K.CALL_QUEUED, call_id="c2", queue="loans"))  # not subscribed
+    hub.process(CallQueued(call_id="c1", queue="cards"))
+    hub.process(CallQueued(call_id="c2", queue="loans"))  # not subscribed
     hub.flush()
     [delta] = await drain(client)
     assert (delta["type"], delta["seq"]) == ("delta", 1)
     assert delta["data"]["waiting"] == 1
     assert "agents" not in delta["data"]  # only what changed
 
-    hub.process(make_event(K.CALL_ABANDONED, call_id="c1", data={"wait_s": 30}))
+    hub.process(CallAbandoned(call_id="c1", queue="cards", wait_s=30))
     hub.flush()
     [delta] = await drain(client)
     assert delta["seq"] == 2
@@ -60,7 +69,7 @@ async def test_a_client_that_sees_a_gap_gets_a_fresh_snapshot() -> None:
     hub.subscribe(client, ["queue:cards"])
     await drain(client)
     for n in range(3):
-        hub.process(make_event(K.CALL_QUEUED, call_id=f"c{n}", queue="cards"))
+        hub.process(CallQueued(call_id=f"c{n}", queue="cards"))
         hub.flush()
     messages = await drain(client)
     assert [m["seq"] for m in messages] == [1, 2, 3]
@@ -71,7 +80,7 @@ async def test_a_client_that_sees_a_gap_gets_a_fresh_snapshot() -> None:
     [fresh] = await drain(client)
     assert (fresh["type"], fresh["seq"]) == ("snapshot", 3)
     assert fresh["data"]["waiting"] == 3
-    hub.process(make_event(K.CALL_QUEUED, call_id="c9", queue="cards"))
+    hub.process(CallQueued(call_id="c9", queue="cards"))
     hub.flush()
     [delta] = await drain(client)
     assert delta["seq"] == 4  # continues from the snapshot's seq
@@ -87,34 +96,28 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
     assert snapshot["data"] == {"agent": {"agent_id": "1001", "state": "logged_out"}, "call": None}
     await drain(other)
 
-    hub.process(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"device": "PJSIP/1001"}))
+    hub.process(AgentLoggedIn(agent_id="1001", device="PJSIP/1001"))
     hub.process(
-        make_event(
-            K.CALL_STARTED,
-            call_id="c1",
-            data={
-                "caller": "13800138000",
-                "caller_name": "Li Lei",
-                "hotline": "95555",
-                "product": "cards",
-            },
+        CallStarted(
+            call_id="c1", caller="13800138000", caller_name="Li Lei", hotline="95555",
+            product="cards",
         )
+    )  # fmt: skip
+    hub.process(
+        IvrEnded(call_id="c1", outcome="queue", path=("main", "cards", "lost"), language="zh")
     )
     hub.process(
-        make_event(
-            K.IVR_ENDED,
-            call_id="c1",
-            data={
-                "path": "main>cards>lost",
-                "language": "zh",
-                "vip": "gold",
-                "field.card": "4111111111111111",
-                "field.reason": "lost",
-            },
+        CallQueued(
+            call_id="c1", queue="cards", vip=True,
+            fields={"card": "4111111111111111", "reason": "lost"},
         )
-    )
-    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="cards"))
-    hub.process(make_event(K.CALL_OFFERED, call_id="c1", agent_id="1001"))
+    )  # fmt: skip
+    hub.process(
+        CallOffered(
+            call_id="c1", queue="cards", agent_id="1001", decision=1, device="PJSIP/1001",
+            ring_timeout_s=15,
+        )
+    )  # fmt: skip
     messages = await drain(agent)
     pop = messages[-1]["data"]
     assert pop["agent"]["state"] == "reserved"
@@ -125,13 +128,13 @@ async def test_the_agent_stream_pops_the_offered_call_masked() -> None:
         "95555",
         "cards",
     )
-    assert (call["language"], call["vip"], call["ivr_path"]) == ("zh", "gold", "main>cards>lost")
+    assert (call["language"], call["vip"], call["ivr_path"]) == ("zh", "yes", "main>cards>lost")
     assert call["fields"] == {"card": "************1111", "reason": "lost"}
     assert await drain(other) == []  # another agent's channel hears nothing
 
     # The caller hangs up during the call; wrap-up keeps the popped call for the disposition.
-    hub.process(make_event(K.CALL_ANSWERED, call_id="c1", agent_id="1001"))
-    hub.process(make_event(K.CALL_ENDED, call_id="c1"))
+    hub.process(CallAnswered(call_id="c1", queue="cards", agent_id="1001"))
+    hub.process(CallEnded(call_id="c1", queue="cards"))
     last = (await drain(agent))[-1]["data"]
     assert last["agent"]["state"] == "wrap_up"
     assert "call" not in last or last["call"]["call_id"] == "c1"
@@ -144,7 +147,7 @@ async def test_wildcard_subscription_follows_new_queues() -> None:
     hub.subscribe(wallboard, ["queue:*"])
     names = {m["stream"] for m in await drain(wallboard)}
     assert names == {"queue:cards", "queue:loans"}
-    hub.process(make_event(K.CALL_QUEUED, call_id="c1", queue="mortgage"))
+    hub.process(CallQueued(call_id="c1", queue="mortgage"))
     hub.flush()
     [message] = await drain(wallboard)
     assert (message["stream"], message["type"]) == ("queue:mortgage", "snapshot")
@@ -160,7 +163,7 @@ async def test_a_slow_client_is_cut_off_and_others_get_everything() -> None:
     hub.subscribe(fast, ["calls"])
     received: list[dict[str, Any]] = []
     for n in range(10):
-        hub.process(make_event(K.CALL_STARTED, call_id=f"c{n}"))
+        hub.process(CallStarted(call_id=f"c{n}"))
         received += await drain(fast)  # the fast one keeps up; the slow one never reads
     assert [m["seq"] for m in received] == list(range(0, 11))
     assert slow.cut_off and cut == [True]
@@ -173,20 +176,21 @@ async def test_a_slow_client_is_cut_off_and_others_get_everything() -> None:
 
 async def test_run_consumes_the_bus_and_flushes() -> None:
     hub = make_hub()
-    hub.publish_interval_s = 0.01
+    hub.publish_interval_s = 0  # the flush loop only yields: no time has to pass
     bus = DomainBus()
     client = hub.connect()
     hub.subscribe(client, ["queue:cards", "agents"])
     await drain(client)
     task = asyncio.create_task(hub.run(bus))
-    await asyncio.sleep(0)
-    bus.publish(make_event(K.AGENT_LOGGED_IN, agent_id="1001", data={"queues": "cards"}))
+    await loop.until(hub.subscribed.is_set)
+    bus.publish(AgentLoggedIn(agent_id="1001", queues=("cards",)))
     seen: dict[str, dict[str, Any]] = {}
-    async with asyncio.timeout(2):
-        while "queue:cards" not in seen or "agents" not in seen:
-            for message in await drain(client):
-                seen[message["stream"]] = message
-            await asyncio.sleep(0.01)
+    for _ in range(1000):  # turns of the event loop, no time
+        for message in await drain(client):
+            seen[message["stream"]] = message
+        if "queue:cards" in seen and "agents" in seen:
+            break
+        await asyncio.sleep(0)
     assert seen["agents"]["data"]["1001"]["state"] == "available"
     assert seen["queue:cards"]["data"]["agents"]["available"] == 1
     task.cancel()

@@ -12,19 +12,16 @@ B(0) = 1, B(n) = A·B(n−1) / (n + A·B(n−1)); SL = 1 − C·e^(−(N − A)�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import AgentLoggedIn, AgentStateChanged, CallAnswered, CallCompleted, CallQueued
 from cti.settings import LiveSettings
 from hotline.live.model import QueueDefinition
 from hotline.live.staffing_now import RecentWindow, staffing_now
 from hotline.live.stats import LiveStats
-
-K = EventKind
-DAY = datetime(2026, 3, 2, tzinfo=UTC)
+from tests.fakes.clock import DAY, Stamp, stamped
 
 
 def test_a_hundred_calls_in_half_an_hour_at_180_s_need_14_agents() -> None:
@@ -87,8 +84,9 @@ class FakeClock:
         return self.seconds
 
 
-def ev(kind: EventKind, seconds: float, **fields: Any) -> DomainEvent:
-    return make_event(kind, ts=DAY + timedelta(seconds=seconds), mono=seconds, **fields)
+def t(seconds: float) -> Stamp:
+    """``seconds`` after midnight, on both clocks."""
+    return stamped(DAY + timedelta(seconds=seconds))
 
 
 def busy_half_hour(clock: FakeClock) -> LiveStats:
@@ -97,14 +95,16 @@ def busy_half_hour(clock: FakeClock) -> LiveStats:
     stats = LiveStats(LiveSettings(), [QueueDefinition("cards")], clock=clock)
     start = clock.seconds
     for agent in ("A", "B"):
-        stats.apply(ev(K.AGENT_LOGGED_IN, start, agent_id=agent, data={"queues": "cards"}))
+        stats.apply(AgentLoggedIn(agent_id=agent, queues=("cards",), **t(start)))
     for k in range(1, 101):
-        stats.apply(ev(K.CALL_QUEUED, start + 18 * k, call_id=f"c{k}", queue="cards"))
+        stats.apply(CallQueued(call_id=f"c{k}", queue="cards", **t(start + 18 * k)))
     done = start + 1790
     for k in range(1, 11):
-        stats.apply(ev(K.CALL_ANSWERED, done, call_id=f"c{k}", agent_id="A"))
-        stats.apply(ev(K.CALL_COMPLETED, done, call_id=f"c{k}", data={"talk_s": 170}))
-        stats.apply(ev(K.AGENT_STATE, done + 10, agent_id="A", data={"state": "available"}))
+        stats.apply(CallAnswered(call_id=f"c{k}", queue="cards", agent_id="A", **t(done)))
+        stats.apply(
+            CallCompleted(call_id=f"c{k}", queue="cards", agent_id="A", talk_s=170, **t(done))
+        )
+        stats.apply(AgentStateChanged(agent_id="A", state="available", **t(done + 10)))
     return stats
 
 
@@ -138,7 +138,7 @@ def test_without_recent_completions_today_s_handle_time_is_used() -> None:
     stats = busy_half_hour(clock)
     ten = clock.seconds + 3600
     for k in range(1, 21):  # 20 more calls, 10:00:18 .. 10:06:00, none completed
-        stats.apply(ev(K.CALL_QUEUED, ten + 18 * k, call_id=f"d{k}", queue="cards"))
+        stats.apply(CallQueued(call_id=f"d{k}", queue="cards", **t(ten + 18 * k)))
     clock.seconds = ten + 600  # 10:10:00: the window from 09:40:00 holds those 20 calls only
     figures = stats.queue_stats("cards")
     assert figures is not None and figures.staffing is not None

@@ -2,82 +2,83 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from cti.events import DomainEvent, EventKind, make_event
+from cti.events import (
+    EVENT_CLASSES,
+    AgentLoggedIn,
+    AgentPaused,
+    AgentStateChanged,
+    AgentUnpaused,
+    CallAbandoned,
+    CallAnswered,
+    CallCompleted,
+    CallEnded,
+    CallHeld,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+    CallRingNoAnswer,
+    CallStarted,
+    CallTransferred,
+    CallUnheld,
+    DomainEvent,
+)
 from cti.settings import LiveSettings, SlFormulaName
+from hotline.live.handlers import HANDLERS, IGNORED
 from hotline.live.model import QueueDefinition
 from hotline.live.stats import LiveStats
 from staffing.kpi import SlCounts, service_level
-
-K = EventKind
-DAY = datetime(2026, 3, 2, tzinfo=UTC)
-
-
-def at(hms: str) -> datetime:
-    hours, minutes, seconds = (int(part) for part in hms.split(":"))
-    return DAY + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+from tests.fakes.clock import DAY, FakeClock, at, since_midnight, when
 
 
 def mono(hms: str) -> float:
-    # The monotonic clock is "seconds since midnight" in this script: durations read easily.
-    return (at(hms) - DAY).total_seconds()
+    return since_midnight(at(hms))
 
 
-@dataclass
-class FakeClock:
-    now: str = "09:00:00"
-
-    def wall(self) -> datetime:
-        return at(self.now)
-
-    def mono(self) -> float:
-        return mono(self.now)
-
-
-def ev(kind: EventKind, hms: str, **fields: Any) -> DomainEvent:
-    data = fields.pop("data", {})
-    return make_event(kind, ts=at(hms), mono=mono(hms), data=data, **fields)
+def offer(call_id: str, agent: str, hms: str, queue: str = "cards") -> CallOffered:
+    return CallOffered(
+        call_id=call_id, queue=queue, agent_id=agent, decision=1, device=f"PJSIP/{agent}",
+        ring_timeout_s=15, **when(hms),
+    )  # fmt: skip
 
 
 # The morning of queue "cards" (T = 20 s, short abandons < 5 s), agents A and B.
-MORNING = [
-    ev(K.AGENT_LOGGED_IN, "09:00:00", agent_id="A", data={"queues": "cards", "device": "PJSIP/a"}),
-    ev(K.AGENT_LOGGED_IN, "09:00:00", agent_id="B", data={"queues": "cards"}),
+MORNING: list[DomainEvent] = [
+    AgentLoggedIn(agent_id="A", queues=("cards",), device="PJSIP/a", **when("09:00:00")),
+    AgentLoggedIn(agent_id="B", queues=("cards",), **when("09:00:00")),
     # c1: waits 10 s (within T), A talks 180 s, wraps up 10 s
-    ev(
-        K.CALL_STARTED, "09:00:05", call_id="c1", data={"caller": "13800000001", "hotline": "95555"}
-    ),
-    ev(K.CALL_QUEUED, "09:00:10", call_id="c1", queue="cards", data={"ewt_s": 12.4}),
-    ev(K.CALL_ANSWERED, "09:00:20", call_id="c1", agent_id="A", data={"wait_s": 10}),
+    CallStarted(call_id="c1", caller="13800000001", hotline="95555", **when("09:00:05")),
+    CallQueued(call_id="c1", queue="cards", ewt_s=12.4, **when("09:00:10")),
+    CallAnswered(call_id="c1", queue="cards", agent_id="A", wait_s=10, **when("09:00:20")),
     # c2: hangs up after 3 s: a short abandon
-    ev(K.CALL_QUEUED, "09:01:00", call_id="c2", queue="cards"),
-    ev(K.CALL_ABANDONED, "09:01:03", call_id="c2"),
+    CallQueued(call_id="c2", queue="cards", **when("09:01:00")),
+    CallAbandoned(call_id="c2", queue="cards", **when("09:01:03")),
     # c3: abandons after 15 s (within T)
-    ev(K.CALL_QUEUED, "09:02:00", call_id="c3", queue="cards"),
-    ev(K.CALL_ABANDONED, "09:02:15", call_id="c3", data={"wait_s": 15}),
+    CallQueued(call_id="c3", queue="cards", **when("09:02:00")),
+    CallAbandoned(call_id="c3", queue="cards", wait_s=15, **when("09:02:15")),
     # c4: rings B at 09:02:50, answered after 30 s (not within T), talks 120 s, wraps 20 s
-    ev(K.CALL_QUEUED, "09:02:30", call_id="c4", queue="cards"),
-    ev(K.CALL_OFFERED, "09:02:50", call_id="c4", agent_id="B"),
-    ev(K.CALL_ANSWERED, "09:03:00", call_id="c4", agent_id="B"),  # wait measured: 30 s
-    ev(K.CALL_COMPLETED, "09:03:20", call_id="c1", agent_id="A", data={"talk_s": 180}),
-    ev(K.AGENT_STATE, "09:03:30", agent_id="A", data={"state": "available"}),
+    CallQueued(call_id="c4", queue="cards", **when("09:02:30")),
+    offer("c4", "B", "09:02:50"),
+    CallAnswered(call_id="c4", queue="cards", agent_id="B", **when("09:03:00")),  # wait: 30 s
+    CallCompleted(call_id="c1", queue="cards", agent_id="A", talk_s=180, **when("09:03:20")),
+    AgentStateChanged(agent_id="A", state="available", **when("09:03:30")),
     # c5: abandons after 12 s (within T)
-    ev(K.CALL_QUEUED, "09:04:00", call_id="c5", queue="cards"),
-    ev(K.CALL_ABANDONED, "09:04:12", call_id="c5", data={"wait_s": 12}),
-    ev(K.CALL_COMPLETED, "09:05:00", call_id="c4", agent_id="B"),  # talk measured: 120 s
-    ev(K.CALL_QUEUED, "09:05:00", call_id="c6", queue="cards"),
+    CallQueued(call_id="c5", queue="cards", **when("09:04:00")),
+    CallAbandoned(call_id="c5", queue="cards", wait_s=12, **when("09:04:12")),
+    CallCompleted(call_id="c4", queue="cards", agent_id="B", **when("09:05:00")),  # talk: 120 s
+    CallQueued(call_id="c6", queue="cards", **when("09:05:00")),
     # c6: overflows after 10 s (within T)
-    ev(K.CALL_OVERFLOWED, "09:05:10", call_id="c6", data={"target": "voicemail"}),
-    ev(K.AGENT_UNPAUSED, "09:05:20", agent_id="B"),  # B's wrap-up ends: 20 s
-    ev(K.AGENT_PAUSED, "09:06:00", agent_id="B", data={"reason": "lunch"}),
+    CallOverflowed(call_id="c6", queue="cards", target="voicemail", target_kind="voicemail",
+                   reason="max_wait", **when("09:05:10")),
+    AgentUnpaused(agent_id="B", **when("09:05:20")),  # B's wrap-up ends: 20 s
+    AgentPaused(agent_id="B", reason="lunch", **when("09:06:00")),
     # c7: still waiting at 09:07:00
-    ev(K.CALL_QUEUED, "09:06:00", call_id="c7", queue="cards", data={"ewt_s": 95.6}),
-]
+    CallQueued(call_id="c7", queue="cards", ewt_s=95.6, **when("09:06:00")),
+]  # fmt: skip
 
 
 def run(formula: SlFormulaName = "answered_within_t_over_answered") -> tuple[LiveStats, FakeClock]:
@@ -126,7 +127,7 @@ def test_interval_figures() -> None:
     assert period.overflowed == 1
     assert period.asa_s == 20.0  # (10 + 30) / 2
     assert period.aht_s == 165.0  # (180 + 120 talk + 10 + 20 wrap-up) / 2 completed
-    assert period.abandon_rate == 0.5  # 2 / (2 answered + 2 abandoned); the short one apart
+    assert period.abandon_rate == 0.3333  # 2 / (7 offered − 1 short): the short one apart
     # Occupancy = busy / staffed over A and B up to 09:07:00:
     #   A: available 20 + on call 180 + wrap 10 + available 210 → staffed 420, busy 190
     #   B: available 170 + ringing 10 + on call 120 + wrap 20 + available 40 (+ lunch 60,
@@ -144,7 +145,7 @@ def test_interval_figures() -> None:
 def test_next_interval_and_today() -> None:
     stats, clock = run("asterisk_sl2")
     # c7 is answered at 09:16:00 by A after 600 s: the 09:15 interval sees only that answer.
-    stats.apply(ev(K.CALL_ANSWERED, "09:16:00", call_id="c7", agent_id="A"))
+    stats.apply(CallAnswered(call_id="c7", queue="cards", agent_id="A", **when("09:16:00")))
     clock.now = "09:16:00"
     figures = stats.queue_stats("cards")
     assert figures is not None
@@ -165,7 +166,7 @@ def test_next_interval_and_today() -> None:
 
 def test_removed_within_t_keeps_waiting_calls_in_the_denominator() -> None:
     stats, clock = run("removed_within_t_over_queued")
-    stats.apply(ev(K.CALL_ANSWERED, "09:16:00", call_id="c7", agent_id="A"))
+    stats.apply(CallAnswered(call_id="c7", queue="cards", agent_id="A", **when("09:16:00")))
     clock.now = "09:16:00"
     figures = stats.queue_stats("cards")
     assert figures is not None
@@ -175,9 +176,9 @@ def test_removed_within_t_keeps_waiting_calls_in_the_denominator() -> None:
 
 def test_a_new_day_starts_from_zero() -> None:
     stats, clock = run()
-    stats.apply(ev(K.CALL_QUEUED, "23:59:59", call_id="c8", queue="cards"))
+    stats.apply(CallQueued(call_id="c8", queue="cards", **when("23:59:59")))
     next_day = DAY + timedelta(days=1, seconds=5)
-    stats.apply(make_event(K.CALL_ABANDONED, call_id="c8", ts=next_day, mono=mono("23:59:59") + 6))
+    stats.apply(CallAbandoned(call_id="c8", queue="cards", ts=next_day, mono=mono("23:59:59") + 6))
     clock.now = "09:07:00"  # unused from here: the clock below is the next day's
     clock.wall = lambda: next_day  # type: ignore[method-assign]
     clock.mono = lambda: mono("23:59:59") + 6  # type: ignore[method-assign]
@@ -191,7 +192,7 @@ def test_a_new_day_starts_from_zero() -> None:
 
 def test_a_call_that_ends_while_waiting_counts_as_abandoned() -> None:
     stats, _ = run()
-    stats.apply(ev(K.CALL_ENDED, "09:06:30", call_id="c7"))  # no call.abandoned came
+    stats.apply(CallEnded(call_id="c7", **when("09:06:30")))  # no CallAbandoned came
     figures = stats.queue_stats("cards")
     assert figures is not None
     assert figures.waiting == 0
@@ -201,21 +202,17 @@ def test_a_call_that_ends_while_waiting_counts_as_abandoned() -> None:
 def test_agent_and_call_views() -> None:
     stats, _ = run()
     stats.apply(
-        ev(
-            K.CALL_QUEUED,
-            "09:06:10",
+        CallQueued(
             call_id="c9",
             queue="cards",
-            data={
-                "language": "zh",
-                "vip": "gold",
-                "field.card": "4111111111111111",
-                "field.intent": "lost card",
-                "path": "main>cards>lost",
-            },
+            language="zh",
+            vip=True,
+            fields={"card": "4111111111111111", "intent": "lost card"},
+            path=("main", "cards", "lost"),
+            **when("09:06:10"),
         )
     )
-    stats.apply(ev(K.CALL_OFFERED, "09:06:20", call_id="c9", agent_id="A"))
+    stats.apply(offer("c9", "A", "09:06:20"))
     agent = stats.agent_view("A")
     assert agent is not None
     assert (agent.state, agent.call_id, agent.device) == ("reserved", "c9", "PJSIP/a")
@@ -224,12 +221,16 @@ def test_agent_and_call_views() -> None:
     assert call.fields == {"card": "************1111", "intent": "lost card"}
     assert (call.language, call.vip, call.ivr_path, call.state) == (
         "zh",
-        "gold",
+        "yes",
         "main>cards>lost",
         "ringing",
     )
     assert stats.agent_of_call("c9") == "A"
-    stats.apply(ev(K.CALL_RING_NO_ANSWER, "09:06:35", call_id="c9", agent_id="A"))
+    stats.apply(
+        CallRingNoAnswer(
+            call_id="c9", queue="cards", agent_id="A", reason="noanswer", **when("09:06:35")
+        )
+    )
     agent = stats.agent_view("A")
     assert agent is not None and (agent.state, agent.call_id) == ("available", None)
 
@@ -242,8 +243,8 @@ def test_formulas_without_calls_give_no_figure() -> None:
 
 def test_the_ivr_boolean_vip_flag_reads_well() -> None:
     stats, _ = run()
-    stats.apply(ev(K.CALL_STARTED, "09:06:40", call_id="v1", data={"vip": True, "caller": "1"}))
-    stats.apply(ev(K.CALL_STARTED, "09:06:41", call_id="v2", data={"vip": False, "caller": "2"}))
+    stats.apply(CallStarted(call_id="v1", vip=True, caller="1", **when("09:06:40")))
+    stats.apply(CallStarted(call_id="v2", vip=False, caller="2", **when("09:06:41")))
     first, second = stats.call_view("v1"), stats.call_view("v2")
     assert first is not None and first.vip == "yes"
     assert second is not None and second.vip is None
@@ -253,13 +254,13 @@ def test_a_screen_pop_names_the_queues_product_when_no_publisher_did() -> None:
     # Neither the IVR's call.started nor the ACD's call.queued carries a product on the real
     # PBX (seen end to end): the pop showed hotline and language but no product.
     stats = LiveStats(LiveSettings(), [QueueDefinition("lost", product="credit_card")])
-    stats.apply(ev(K.CALL_STARTED, "09:00:00", call_id="c1", data={"hotline": "bank"}))
-    stats.apply(ev(K.CALL_QUEUED, "09:00:05", call_id="c1", queue="lost"))
+    stats.apply(CallStarted(call_id="c1", hotline="bank", **when("09:00:00")))
+    stats.apply(CallQueued(call_id="c1", queue="lost", **when("09:00:05")))
     view = stats.call_view("c1")
     assert view is not None and view.product == "credit_card"
     # A product a publisher stated is kept.
-    stats.apply(ev(K.CALL_STARTED, "09:01:00", call_id="c2", data={"product": "cards"}))
-    stats.apply(ev(K.CALL_QUEUED, "09:01:05", call_id="c2", queue="lost"))
+    stats.apply(CallStarted(call_id="c2", product="cards", **when("09:01:00")))
+    stats.apply(CallQueued(call_id="c2", queue="lost", **when("09:01:05")))
     view = stats.call_view("c2")
     assert view is not None and view.product == "cards"
 
@@ -279,16 +280,17 @@ def interval(stats: LiveStats, queue: str) -> Any:
 
 def test_hold_counts_in_handle_time() -> None:
     stats, clock = fresh()
-    for event in [
-        ev(K.CALL_QUEUED, "09:00:00", call_id="h", queue="cards"),
-        ev(K.CALL_ANSWERED, "09:00:05", call_id="h", agent_id="A", data={"wait_s": 5}),
-        ev(K.CALL_HELD, "09:01:00", call_id="h", agent_id="A"),
-        ev(K.CALL_UNHELD, "09:01:30", call_id="h", agent_id="A", data={"hold_s": 30.0}),
-        ev(K.CALL_HELD, "09:02:00", call_id="h", agent_id="A"),
-        ev(K.CALL_UNHELD, "09:02:10", call_id="h", agent_id="A"),  # measured: 10 s
+    events: list[DomainEvent] = [
+        CallQueued(call_id="h", queue="cards", **when("09:00:00")),
+        CallAnswered(call_id="h", queue="cards", agent_id="A", wait_s=5, **when("09:00:05")),
+        CallHeld(call_id="h", queue="cards", agent_id="A", **when("09:01:00")),
+        CallUnheld(call_id="h", queue="cards", agent_id="A", hold_s=30.0, **when("09:01:30")),
+        CallHeld(call_id="h", queue="cards", agent_id="A", **when("09:02:00")),
+        CallUnheld(call_id="h", queue="cards", agent_id="A", **when("09:02:10")),  # measured: 10 s
         # talk measured without the holds: 09:00:05 → 09:03:05 is 180 s, 140 s of it talk
-        ev(K.CALL_COMPLETED, "09:03:05", call_id="h", agent_id="A"),
-    ]:
+        CallCompleted(call_id="h", queue="cards", agent_id="A", **when("09:03:05")),
+    ]
+    for event in events:
         stats.apply(event)
     clock.now = "09:05:00"
     assert interval(stats, "cards").aht_s == 180.0  # (140 talk + 40 hold) / 1
@@ -296,20 +298,20 @@ def test_hold_counts_in_handle_time() -> None:
 
 def test_requeue_and_resync_count_like_the_event_log() -> None:
     stats, clock = fresh()
-    for event in [
+    events: list[DomainEvent] = [
         # r1 is queued in loans while still waiting in cards: it left cards (overflowed there)
-        ev(K.CALL_QUEUED, "09:00:00", call_id="r1", queue="cards"),
-        ev(K.CALL_QUEUED, "09:00:30", call_id="r1", queue="loans"),
+        CallQueued(call_id="r1", queue="cards", **when("09:00:00")),
+        CallQueued(call_id="r1", queue="loans", **when("09:00:30")),
         # the ACD rebuilds r1 after an AMI reconnect: not offered again
-        ev(K.CALL_QUEUED, "09:01:00", call_id="r1", queue="loans",
-           data={"resync": True, "wait_s": 30.0}),
-        ev(K.CALL_ANSWERED, "09:01:10", call_id="r1", agent_id="C", data={"wait_s": 40.0}),
-        # its agent transfers it into cards; the talk ends at call.completed, once
-        ev(K.CALL_TRANSFERRED, "09:02:10", call_id="r1", agent_id="C",
-           data={"target_kind": "queue", "target": "cards"}),
-        ev(K.CALL_QUEUED, "09:02:10", call_id="r1", queue="cards"),
-        ev(K.CALL_COMPLETED, "09:02:10", call_id="r1", agent_id="C", data={"talk_s": 60.0}),
-    ]:  # fmt: skip
+        CallQueued(call_id="r1", queue="loans", resync=True, wait_s=30.0, **when("09:01:00")),
+        CallAnswered(call_id="r1", queue="loans", agent_id="C", wait_s=40.0, **when("09:01:10")),
+        # its agent transfers it into cards; the talk ends at CallCompleted, once
+        CallTransferred(call_id="r1", queue="loans", agent_id="C", target_kind="queue",
+                        target="cards", **when("09:02:10")),
+        CallQueued(call_id="r1", queue="cards", **when("09:02:10")),
+        CallCompleted(call_id="r1", queue="loans", agent_id="C", talk_s=60.0, **when("09:02:10")),
+    ]  # fmt: skip
+    for event in events:
         stats.apply(event)
     clock.now = "09:05:00"
     cards, loans = interval(stats, "cards"), interval(stats, "loans")
@@ -319,3 +321,9 @@ def test_requeue_and_resync_count_like_the_event_log() -> None:
     assert loans.aht_s == 60.0
     view = stats.queue_stats("cards")
     assert view is not None and view.waiting == 1
+
+
+def test_every_event_class_is_handled_or_ignored() -> None:
+    # A new kind of event must be filed in one of the two, never silently dropped.
+    assert HANDLERS.keys() | IGNORED == set(EVENT_CLASSES.values())
+    assert not HANDLERS.keys() & IGNORED

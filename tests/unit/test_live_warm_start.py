@@ -1,6 +1,6 @@
 """Today's live statistics rebuilt from the event log at start-up (``hotline.live.warm_start``).
 
-The scripted morning of ``test_live_vs_reports`` (hold, a blind transfer back into a queue, an
+The scripted morning of ``tests.fakes.live_morning`` (hold, a blind transfer back into a queue, an
 overflow into another queue) goes through the real ``EventLogWriter`` into SQLite while one
 ``LiveStats`` watches the bus; a fresh ``LiveStats`` rebuilt from the log at the same moment
 must show the same figures, agents and calls. Then what the rebuild cannot know: calls that
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from cti.events import DomainBus, DomainEvent, EventKind
+from cti.events import AcdResynced, CallStarted, DomainBus, DomainEvent
 from cti.settings import EventLogSettings, LiveSettings
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
@@ -28,33 +28,31 @@ from hotline.live.warm_start import replay_today, warm_up
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter, to_stored
 from hotline.storage.event_store import EventStore, StoredEvent
-from tests.unit.test_eventlog_writer import broken_engine
-from tests.unit.test_live_vs_reports import (
+from tests.fakes import loop
+from tests.fakes.clock import FakeClock, at, when
+from tests.fakes.database import broken_engine
+from tests.fakes.live_morning import (
     QUEUES,
     SHORT_ABANDON_S,
     THRESHOLD_S,
-    Clock,
-    at,
-    ev,
     hold_and_transfer,
     morning,
     queued,
 )
 
-K = EventKind
 SETTINGS = LiveSettings.model_validate(
     {"short_abandon_s": SHORT_ABANDON_S, "sl_threshold_s": THRESHOLD_S, "timezone": "UTC"}
 )
 
 
-def fresh(clock: Clock) -> LiveStats:
+def fresh(clock: FakeClock) -> LiveStats:
     return LiveStats(SETTINGS, [QueueDefinition(q) for q in QUEUES], clock=clock)
 
 
-def running_all_day(events: list[DomainEvent], clock: Clock) -> LiveStats:
+def running_all_day(events: list[DomainEvent], clock: FakeClock) -> LiveStats:
     """Live statistics that saw ``events`` as they happened, started at midnight as a
     process running all day would be."""
-    now, clock.now = clock.now, at("00:00:00")
+    now, clock.now = clock.now, "00:00:00"
     live = fresh(clock)
     clock.now = now
     for event in events:
@@ -63,7 +61,7 @@ def running_all_day(events: list[DomainEvent], clock: Clock) -> LiveStats:
 
 
 async def logged(
-    db: Database, tmp_path: Path, events: list[DomainEvent], clock: Clock
+    db: Database, tmp_path: Path, events: list[DomainEvent], clock: FakeClock
 ) -> LiveStats:
     """``events`` through the bus into the event log; the statistics that saw them."""
     log_settings = EventLogSettings.model_validate(
@@ -86,8 +84,14 @@ def figures(stats: LiveStats) -> dict[str, Any]:
         assert view is not None
         queues[queue] = dataclasses.asdict(view)
     agents = {a: dataclasses.asdict(v) for a in "ABC" if (v := stats.agent_view(a)) is not None}
-    calls = {c: dataclasses.asdict(w) for c in stats.calls if (w := stats.call_view(c)) is not None}
+    calls = {view.call_id: dataclasses.asdict(view) for view in stats.call_views()}
     return {"queues": queues, "agents": agents, "calls": calls}
+
+
+def offered_today(stats: LiveStats, queue: str) -> int:
+    view = stats.queue_stats(queue)
+    assert view is not None
+    return view.today.offered
 
 
 def rounded(value: Any) -> Any:
@@ -108,7 +112,7 @@ async def test_a_rebuilt_day_shows_what_the_running_one_showed(
     its agent's transfer, all done) and rebuild: the same figures, agents and calls."""
     script = sorted(morning(requeue=True) + hold_and_transfer(), key=lambda e: e.ts)
     events = [e for e in script if e.ts <= at(cut)]
-    clock = Clock(at(cut))
+    clock = FakeClock(cut)
     running = await logged(db, tmp_path, events, clock)
     running.tick()
 
@@ -127,12 +131,12 @@ async def test_calls_and_agents_the_acd_no_longer_has_are_dropped_uncounted(
     caller in the IVR; it is back at 09:25:00. "gone" hung up meanwhile, C logged out."""
     events = [e for e in morning(requeue=True) if e.ts <= at("09:21:01")]
     events += [
-        ev(K.CALL_STARTED, "09:21:00", "ivr1", hotline="95555", caller="9"),
+        CallStarted(call_id="ivr1", hotline="95555", caller="9", **when("09:21:00")),
         queued("09:21:00", "gone", "loans"),
     ]
-    clock = Clock(at("09:21:01"))
+    clock = FakeClock("09:21:01")
     await logged(db, tmp_path, sorted(events, key=lambda e: e.ts), clock)
-    clock.now = at("09:25:00")
+    clock.now = "09:25:00"
     stats = fresh(clock)
     await replay_today(stats, EventStore(db))
     # The IVR session died with the old process: not a call of ours any more.
@@ -143,10 +147,8 @@ async def test_calls_and_agents_the_acd_no_longer_has_are_dropped_uncounted(
     before = {"cards": cards.today, "loans": loans.today}
 
     # The ACD's resync: it rebuilt c10 from Asterisk, and A and B are logged in.
-    resynced_c10 = queued("09:25:00", "c10", "cards")
-    data = {**resynced_c10.data, "resync": True, "wait_s": 240.0}
-    stats.apply(dataclasses.replace(resynced_c10, data=data))
-    stats.apply(ev(K.ACD_RESYNCED, "09:25:00", calls="c10", agents="A,B"))
+    stats.apply(dataclasses.replace(queued("09:25:00", "c10", "cards"), resync=True, wait_s=240.0))
+    stats.apply(AcdResynced(calls=("c10",), agents=("A", "B"), **when("09:25:00")))
     cards, loans = stats.queue_stats("cards"), stats.queue_stats("loans")
     assert cards is not None and loans is not None
     assert (cards.waiting, loans.waiting) == (1, 0)
@@ -169,10 +171,10 @@ async def test_only_today_is_replayed_and_unreadable_rows_are_skipped(
             StoredEvent("call.queued", yesterday, {"position": 1}, "old", queue="cards"),
             StoredEvent("call.queued", at("09:00:00"), {"position": 1}, "new", queue="cards"),
             StoredEvent("call.teleported", at("09:00:01"), {}, "new"),  # a newer version's
-            StoredEvent("call.queued", at("09:00:02"), {"nested": {"x": 1}}, "bad", queue="cards"),
+            StoredEvent("call.queued", at("09:00:02"), {"position": "1st"}, "bad", queue="cards"),
         ]
     )
-    stats = fresh(Clock(at("09:01:00")))
+    stats = fresh(FakeClock("09:01:00"))
     done = await replay_today(stats, store)
     assert (done.events, done.skipped) == (1, 2)
     cards = stats.queue_stats("cards")
@@ -202,14 +204,14 @@ class FailingStore(EventStore):
 async def test_a_replay_failing_half_way_leaves_empty_figures_not_half_a_day(
     db: Database, tmp_path: Path
 ) -> None:
-    clock = Clock(at("09:30:00"))
+    clock = FakeClock("09:30:00")
     await logged(db, tmp_path, [e for e in morning() if e.ts <= at("09:30:00")], clock)
     stats = fresh(clock)
     with pytest.raises(ConnectionError):
         await replay_today(stats, FailingStore(db), page=5)
     cards = stats.queue_stats("cards")
     assert cards is not None and cards.today.offered == 0 and cards.waiting == 0
-    assert stats.agents == {} and stats.calls == {}
+    assert stats.agent_ids() == [] and stats.call_ids() == []
 
 
 async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
@@ -217,7 +219,7 @@ async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
 ) -> None:
     """``hotline serve`` replays while it already serves: events published meanwhile wait in
     the hub's subscription, and the replay reads only what was stamped before it subscribed."""
-    clock = Clock(at("09:01:00"))
+    clock = FakeClock("09:01:00")
     await logged(db, tmp_path, [queued("09:00:00", "early", "cards")], clock)
     stats = fresh(clock)
     hub = LiveHub(stats)
@@ -240,12 +242,9 @@ async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
     assert cards is not None and cards.today.offered == 1  # "early" only, so far
     assert hub.rebuilding  # /metrics says the figures are not complete yet
     go_on.set()
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        cards = stats.queue_stats("cards")
-        assert cards is not None
-        if cards.today.offered == 2:
-            break
+    await loop.until(lambda: offered_today(stats, "cards") == 2)
+    cards = stats.queue_stats("cards")
+    assert cards is not None
     assert cards.waiting == 2 and cards.today.offered == 2  # "late" once, from the bus
     assert not hub.rebuilding
     task.cancel()
@@ -254,7 +253,7 @@ async def test_the_hub_applies_what_arrives_during_the_replay_after_it(
 
 
 async def test_a_failed_replay_does_not_stop_the_hub(caplog: pytest.LogCaptureFixture) -> None:
-    stats = fresh(Clock(at("09:01:00")))
+    stats = fresh(FakeClock("09:01:00"))
     hub = LiveHub(stats)
     bus = DomainBus()
 
@@ -262,9 +261,9 @@ async def test_a_failed_replay_does_not_stop_the_hub(caplog: pytest.LogCaptureFi
         raise ConnectionError("database went away")
 
     task = asyncio.create_task(hub.run(bus, warm_up))
-    await asyncio.sleep(0.01)
+    await loop.until(hub.subscribed.is_set)
     bus.publish(queued("09:01:00", "c1", "cards"))
-    await asyncio.sleep(0.01)
+    await loop.until(lambda: stats.queues_with_waiting_calls() == ["cards"])
     cards = stats.queue_stats("cards")
     assert cards is not None and cards.waiting == 1
     assert "could not be rebuilt" in caplog.text
@@ -283,7 +282,7 @@ async def test_events_the_last_run_spooled_are_written_then_replayed(
         {"spool_dir": tmp_path / "spool", "flush_interval_ms": 10, "retry_min_s": 0.01}
     )
     good_engine = db.engine
-    db.engine = broken_engine(tmp_path)  # type: ignore[assignment]
+    db.engine = broken_engine(tmp_path)
     bus = DomainBus()
     async with EventLogWriter(bus, db, settings) as old_run:
         for event in events:
@@ -291,7 +290,7 @@ async def test_events_the_last_run_spooled_are_written_then_replayed(
     assert old_run.counters.spooled == len(events) and old_run.counters.written == 0
     db.engine = good_engine
 
-    clock = Clock(at("09:30:00"))
+    clock = FakeClock("09:30:00")
     expected = running_all_day(events, clock)
     expected.tick()
     stats = fresh(clock)

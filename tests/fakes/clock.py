@@ -1,0 +1,48 @@
+"""A scripted day for live statistics: ``DAY`` at midnight UTC, times given as "HH:MM:SS",
+and a monotonic clock that reads seconds since that midnight, so durations read easily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypedDict
+
+DAY = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def at(hms: str) -> datetime:
+    hours, minutes, seconds = (int(part) for part in hms.split(":"))
+    return DAY + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def since_midnight(ts: datetime) -> float:
+    return (ts - DAY).total_seconds()
+
+
+class Stamp(TypedDict):
+    """An event's times (``ts``, ``mono``): ``CallQueued(..., **when("09:00:10"))``."""
+
+    ts: datetime
+    mono: float
+
+
+def when(hms: str) -> Stamp:
+    ts = at(hms)
+    return Stamp(ts=ts, mono=since_midnight(ts))
+
+
+def stamped(ts: datetime) -> Stamp:
+    return Stamp(ts=ts, mono=since_midnight(ts))
+
+
+@dataclass
+class FakeClock:
+    """``hotline.live.stats.LiveClock`` at ``now`` ("HH:MM:SS") of ``DAY``."""
+
+    now: str = "09:00:00"
+
+    def wall(self) -> datetime:
+        return at(self.now)
+
+    def mono(self) -> float:
+        return since_midnight(at(self.now))
