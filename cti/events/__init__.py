@@ -41,10 +41,9 @@ from cti.events.calls import (
     TransferTargetKind,
 )
 from cti.events.codec import EVENT_CLASSES, DomainEvent, EncodedEvent, decode, encode
-from cti.events.fields import Scalar, UnreadableEvent, skills_text
+from cti.events.fields import Scalar, UnreadableEvent
 from cti.events.ivr import CallStarted, IvrEnded, IvrInput, IvrNode
 from cti.events.kinds import EventKind
-from cti.events.legacy import make_event
 from cti.events.recordings import (
     RecordingMuted,
     RecordingStarted,
@@ -95,6 +94,4 @@ __all__ = [
     "UnreadableEvent",
     "decode",
     "encode",
-    "make_event",
-    "skills_text",
 ]

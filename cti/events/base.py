@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from cti.events.fields import Scalar, legacy_data
 from cti.events.kinds import EventKind
 
 
@@ -43,9 +41,3 @@ class Event:
     @property
     def queue(self) -> str | None:
         return None
-
-    @property
-    def data(self) -> Mapping[str, Scalar]:
-        """TRANSITIONAL: the event in the untyped first shape (comma-joined lists,
-        ``field.<name>`` keys) for consumers not yet reading the typed fields."""
-        return legacy_data(self)

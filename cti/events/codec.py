@@ -143,7 +143,6 @@ def decode(
     call_id: str | None = None,
     agent_id: str | None = None,
     queue: str | None = None,
-    lenient: bool = False,
 ) -> DomainEvent:
     """The event a stored row (either shape) holds; ``UnreadableEvent`` when it is not one.
     ``mono`` defaults to now: a row from another process has no monotonic time of ours."""
@@ -166,10 +165,6 @@ def decode(
                 value = column_value if column_value is not None else value
         except UnreadableEvent as exc:
             raise UnreadableEvent(f"{kind}: {slot.name}: {exc}") from None
-        if lenient:  # TRANSITIONAL (``make_event``): as the untyped events were, unchecked
-            if value is not None or slot.required:
-                values[slot.name] = slot.blank if value is None and not slot.column else value
-            continue
         if value is None:
             if slot.required:
                 raise UnreadableEvent(f"{kind}: {slot.name} is missing")

@@ -98,7 +98,6 @@ class Slot:
     sep: str
     read: Callable[[Any], Any]  # checks (and for numbers, normalises) a decoded scalar
     required: bool
-    blank: Any  # TRANSITIONAL (``make_event``): stands in for a required value not given
     default: Any  # the value a row leaves out
 
 
@@ -115,28 +114,14 @@ def plan(cls: type) -> tuple[Slot, ...]:
         required = f.default is _MISSING and f.default_factory is _MISSING
         shape = meta.get("shape", Shape.SCALAR)
         read = _reader(hints[f.name]) if shape is Shape.SCALAR else _any
-        blank = _blank(hints[f.name])
         factory: Any = f.default_factory
         default = factory() if factory is not _MISSING else f.default
         slots.append(
             Slot(
-                f.name, key, is_column, shape, meta.get("sep", ","), read, required, blank,
-                default,
+                f.name, key, is_column, shape, meta.get("sep", ","), read, required, default,
             )
         )  # fmt: skip
     return tuple(slots)
-
-
-def _blank(hint: Any) -> Any:
-    if hint is int:
-        return 0
-    if hint is float:
-        return 0.0
-    if hint is bool:
-        return False
-    if typing.get_origin(hint) is Literal:
-        return typing.get_args(hint)[-1]
-    return ""
 
 
 def _any(value: Any) -> Any:
@@ -235,11 +220,6 @@ def read_skills(value: Any) -> Mapping[str, int]:
     raise UnreadableEvent(f"expected skills, got {value!r}")
 
 
-def skills_text(value: Mapping[str, int]) -> str:
-    """The first shape of skills (``"name:level,..."``, sorted), as log lines show them."""
-    return ",".join(f"{name}:{level}" for name, level in sorted(value.items()))
-
-
 def read_text_map(value: Any) -> Mapping[str, str]:
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return types.MappingProxyType({k: "" if v is None else str(v) for k, v in value.items()})
@@ -254,25 +234,3 @@ def slots_of(cls: type) -> tuple[Slot, ...]:
     if found is None:
         found = _PLANS[cls] = plan(cls)
     return found
-
-
-def legacy_data(event: object) -> dict[str, Scalar]:
-    """An event's data in the first, untyped shape (``cti.events.base.Event.data``)."""
-    out: dict[str, Scalar] = {}
-    for slot in slots_of(type(event)):
-        value = getattr(event, slot.name)
-        if slot.key is None or (not slot.required and value == slot.default):
-            continue
-        if slot.shape is Shape.IDS:
-            if value is not None:
-                out[slot.key] = slot.sep.join(value)
-        elif slot.shape is Shape.SKILLS:
-            out[slot.key] = skills_text(value)
-        elif slot.shape is Shape.FIELDS:
-            for name, text in value.items():
-                out[FIELD_PREFIX + name] = text
-        elif slot.shape is Shape.DETAIL:
-            out.update(value)
-        elif value is not None:
-            out[slot.key] = value
-    return out
