@@ -5,7 +5,9 @@ on a ``DomainBus``; live statistics (one ``LiveStats`` per service-level formula
 ``EventLogWriter`` (into a tmp SQLite database) consume the same bus. For every queue, every
 15-minute interval (live figures read just before the interval closes) and the day, the
 figures must be equal: offered, answered, abandoned, short abandons, service level by each
-formula, abandon rate (one definition, ``abandoned_over_queued``), ASA and AHT.
+formula, abandon rate (one definition, ``abandoned_over_queued``), ASA and AHT. Occupancy is
+per queue live and per agent in reports: the day's live occupancy of each queue equals its
+agents' report rows summed, handle ÷ (logged in − paused) (``staffing.kpi.occupancy``).
 
 c6 is one call with two legs (``call_legs``): offered and overflowed in cards, offered and
 answered in loans, in reports as in live statistics. The first test overflows c6 to voicemail
@@ -20,17 +22,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cti.events import DomainBus, DomainEvent
+from cti.events import AgentLoggedOut, AgentStateChanged, DomainBus, DomainEvent
 from cti.fanout import Subscription
 from cti.settings import EventLogSettings, LiveSettings, SlFormulaName
 from hotline.live.model import PeriodStats, QueueDefinition
 from hotline.live.stats import LiveStats
 from hotline.reports.buckets import Period
-from hotline.reports.build import ReportRequest, queue_report
+from hotline.reports.build import ReportRequest, agent_report, queue_report
 from hotline.storage import Database
 from hotline.storage.event_log import EventLogWriter
+from staffing import kpi
 from staffing.kpi import FORMULA_NAMES
-from tests.fakes.clock import DAY, FakeClock, at
+from tests.fakes.clock import DAY, FakeClock, at, when
 from tests.fakes.live_morning import (
     QUEUES,
     SHORT_ABANDON_S,
@@ -88,6 +91,39 @@ async def report_figures(
             )})  # fmt: skip
             figures[f"sl:{formula}"] = row["service_level"]
     return out
+
+
+MEMBERS = {"cards": ("A", "B"), "loans": ("C",)}  # tests.fakes.live_morning's agents
+
+
+async def report_occupancy(db: Database) -> dict[str, float | None]:
+    """Each queue's occupancy from its agents' rows of the day's agent report."""
+    req = ReportRequest(
+        DAY, DAY + timedelta(days=1), Period.parse("day", ZONE), FORMULAS[0], THRESHOLD_S,
+        SHORT_ABANDON_S,
+    )  # fmt: skip
+    rows = {
+        row["agent_id"]: row for row in (await agent_report(db, req, now=at("23:00:00")))["rows"]
+    }
+    occupancy: dict[str, float | None] = {}
+    for queue, agents in MEMBERS.items():
+        mine = [rows[a] for a in agents]
+        handle = sum(r["talk_s"] + r["hold_s"] + r["wrap_up_s"] for r in mine)
+        login, paused = sum(r["login_s"] for r in mine), sum(r["pause_s"] for r in mine)
+        occupancy[queue] = kpi.occupancy(handle, login, paused)
+    return occupancy
+
+
+def logged_out(hms: str) -> list[DomainEvent]:
+    """The morning's agents log out (so the day's time is whole on both sides)."""
+    return [
+        event
+        for agent in ("A", "B", "C")
+        for event in (
+            AgentStateChanged(agent_id=agent, state="logged_out", **when(hms)),
+            AgentLoggedOut(agent_id=agent, **when(hms)),
+        )
+    ]
 
 
 def close(live: dict[str, Any], report: dict[str, Any]) -> bool:
@@ -168,20 +204,28 @@ async def agree(db: Database, tmp_path: Path, events: list[DomainEvent]) -> None
         assert close(live_today[queue], daily[(DAY.isoformat(), queue)]), (
             queue, live_today[queue], daily[(DAY.isoformat(), queue)],
         )  # fmt: skip
+    occupancy = await report_occupancy(db)
+    for queue in QUEUES:
+        view = stats[FORMULAS[0]].queue_stats(queue)
+        assert view is not None and view.today.occupancy is not None
+        assert view.today.occupancy == round(occupancy[queue] or 0.0, 4), (  # live rounds to 4
+            queue, view.today.occupancy, occupancy[queue],
+        )  # fmt: skip
 
 
 async def test_live_and_reports_agree_to_the_call(db: Database, tmp_path: Path) -> None:
-    await agree(db, tmp_path, morning(requeue=False))
+    await agree(db, tmp_path, morning(requeue=False) + logged_out("10:30:00"))
 
 
 async def test_overflow_into_another_queue_counts_in_both_queues(
     db: Database, tmp_path: Path
 ) -> None:
-    await agree(db, tmp_path, morning(requeue=True))
+    await agree(db, tmp_path, morning(requeue=True) + logged_out("10:30:00"))
 
 
 async def test_hold_and_a_blind_transfer_back_into_a_queue(db: Database, tmp_path: Path) -> None:
     events = sorted(morning(requeue=True) + hold_and_transfer(), key=lambda e: e.ts)
+    events += logged_out("10:30:00")
     await agree(db, tmp_path, events)
     reported = await report_figures(db, at("09:30:00"), at("10:00:00"), "15m")
     cards = reported[(at("09:30:00").isoformat(), "cards")]
