@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cti.events import DomainEvent, UnreadableEvent, decode
+from cti.events import UnreadableEvent
 from hotline.live.hub import WarmUp
 from hotline.live.stats import LiveStats
-from hotline.storage.event_store import EventStore, StoredEvent
+from hotline.storage.event_store import EventStore
 
 log = logging.getLogger("hotline.live.warm_start")
 
@@ -32,21 +32,6 @@ class Replayed:
     events: int
     skipped: int  # rows this version cannot read (``UnreadableEvent``; logged once)
     seconds: float
-
-
-def to_domain(row: StoredEvent, mono: float) -> DomainEvent:
-    """A stored row (either shape, ``cti.events.decode``) as the event it was; raises
-    ``UnreadableEvent`` for a kind or payload this version cannot read (a newer version's
-    event, a hand-edited row)."""
-    return decode(
-        row.kind,
-        row.payload,
-        ts=row.ts,
-        mono=mono,
-        call_id=row.call_id,
-        agent_id=row.agent_id,
-        queue=row.queue,
-    )
 
 
 async def replay_today(
@@ -71,7 +56,7 @@ async def replay_today(
         while rows := await store.since(start, after, page, until=until):
             for row in rows:
                 try:
-                    event = to_domain(row, mono(row.ts))
+                    event = to_event(row, mono=mono(row.ts))
                 except UnreadableEvent as exc:
                     skipped += 1
                     first_unreadable = first_unreadable or str(exc)
