@@ -20,7 +20,7 @@ from datetime import datetime
 from cti.events import UnreadableEvent
 from hotline.live.hub import WarmUp
 from hotline.live.stats import LiveStats
-from hotline.storage.event_store import EventStore
+from hotline.storage.event_store import EventStore, to_event
 
 log = logging.getLogger("hotline.live.warm_start")
 
