@@ -1,5 +1,6 @@
-"""Fakes of the API's control ports and a ready-made app, shared by API, WebSocket and web
-page tests. Each fake records what it was asked, in order."""
+"""Fakes of the API's ports and a ready-made world (settings, live hub, ``ApiServices``) for
+``create_app``, shared by API, WebSocket and web page tests. Each control fake records what it
+was asked, in order."""
 
 from __future__ import annotations
 
