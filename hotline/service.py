@@ -31,10 +31,7 @@ from hotline.acd.announce_voice import AnnounceVoice
 from hotline.acd.build import build_acd
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
-from hotline.api.config_status import config_status_router
-from hotline.api.ports import ApiServices
-from hotline.api.recordings import RecordingsApi
-from hotline.api.recordings import install as install_recordings
+from hotline.api.ports import ApiServices, RecordingsApi
 from hotline.controls import (
     AcdAgentControl,
     AcdCallControl,
@@ -46,8 +43,8 @@ from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import warm_up as live_warm_up
 from hotline.pbx_info import AmiPbxInfo
 from hotline.recordings.build import RecordingParts, build_recordings
+from hotline.reports.service import SqlReports
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
-from hotline.staffing.api import create_staffing_router
 from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
 from hotline.storage.agents import AgentStore
@@ -156,11 +153,12 @@ def build_engine(settings: Settings) -> Engine:
         supervisor=SpyControl(call_control, acd),
         traces=AcdTraces(acd),
         mqtt=live.mqtt,
+        reports=SqlReports(database),
+        staffing=staffing_planner(database, settings),
+        recordings=RecordingsApi(recordings.service, recordings.store, recordings.forms),
+        config_status=ivr.store,
     )
     app = create_app(settings, services)
-    app.include_router(config_status_router(ivr.store))
-    app.include_router(create_staffing_router(staffing_planner(database, settings), settings.live))
-    install_recordings(app, RecordingsApi(recordings.service, recordings.store, recordings.forms))
     http = EmbeddedHttpServer(
         uvicorn.Config(
             app,
