@@ -109,7 +109,7 @@ class Engine:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """Wire every part from settings (tests that want fewer parts build their own)."""
+    """Wire every part from settings."""
     bus = DomainBus()
     pbx_info = AmiPbxInfo()
 

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from cti.settings import LiveSettings
-from hotline.api.deps import LiveConfig, Services, require_roles
-from hotline.api.ports import Reports
+from hotline.api.deps import LiveConfig, Services, require_roles, wired
 from hotline.reports.build import ReportRequest, request_from_settings
 from hotline.reports.csv_out import to_csv
 
@@ -36,24 +35,20 @@ def _when(value: datetime, zone: ZoneInfo) -> datetime:
 
 def _request(
     live: LiveSettings,
-    reports: Reports | None,
     start: datetime,
     end: datetime,
     interval: str,
     formula: str | None,
     threshold_s: float | None,
     only: list[str] | None,
-) -> tuple[ReportRequest, Reports]:
+) -> ReportRequest:
     zone = ZoneInfo(live.timezone)
     try:
-        req = request_from_settings(
+        return request_from_settings(
             live, _when(start, zone), _when(end, zone), interval, formula, threshold_s, only or ()
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    if reports is None:  # checked after the request, as bad input is a 422 whatever is wired
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no SQL database configured")
-    return req, reports
 
 
 def _respond(report: dict[str, Any], fmt: Format, name: str) -> Any:
@@ -84,9 +79,8 @@ async def queues_report(
     only: Only = None,
     format: Format = "json",
 ) -> Any:
-    req, reports = _request(
-        live, services.reports, start, end, interval, formula, threshold_s, only
-    )
+    req = _request(live, start, end, interval, formula, threshold_s, only)
+    reports = wired(services.reports, "reporting")  # after the request: bad input is a 422
     return _respond(await reports.queue_report(req), format, "queues")
 
 
@@ -102,7 +96,6 @@ async def agents_report(
     only: Only = None,
     format: Format = "json",
 ) -> Any:
-    req, reports = _request(
-        live, services.reports, start, end, interval, formula, threshold_s, only
-    )
+    req = _request(live, start, end, interval, formula, threshold_s, only)
+    reports = wired(services.reports, "reporting")
     return _respond(await reports.agent_report(req), format, "agents")
