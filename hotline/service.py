@@ -12,7 +12,7 @@ import gc
 import logging
 import signal
 import socket
-from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 
 from acd.service import AcdService
-from cti.agi.server import AgiServer, Handler
+from cti.agi.server import AgiServer
 from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from cti.ami.errors import AmiTimeout
@@ -31,10 +31,7 @@ from hotline.acd.announce_voice import AnnounceVoice
 from hotline.acd.build import build_acd
 from hotline.agent_admin import StoredAgentAdmin, load_agents
 from hotline.api.app import create_app
-from hotline.api.config_status import config_status_router
-from hotline.api.ports import ApiServices
-from hotline.api.recordings import RecordingsApi
-from hotline.api.recordings import install as install_recordings
+from hotline.api.ports import ApiServices, RecordingsApi
 from hotline.controls import (
     AcdAgentControl,
     AcdCallControl,
@@ -46,8 +43,8 @@ from hotline.live.service import LiveService, build_live
 from hotline.live.warm_start import warm_up as live_warm_up
 from hotline.pbx_info import AmiPbxInfo
 from hotline.recordings.build import RecordingParts, build_recordings
+from hotline.reports.service import SqlReports
 from hotline.routes import IvrParts, asterisk_prompts_dir, build_ivr
-from hotline.staffing.api import create_staffing_router
 from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
 from hotline.storage.agents import AgentStore
@@ -106,23 +103,21 @@ class Engine:
     http: EmbeddedHttpServer
     live: LiveService
     event_log: EventLogWriter
-    recordings: RecordingParts | None
-    ivr: IvrParts | None  # None when the caller supplies its own FastAGI routes (tests)
-    acd: AcdService | None
+    recordings: RecordingParts
+    ivr: IvrParts
+    acd: AcdService
 
 
-def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None) -> Engine:
-    """Wire every part from settings. With explicit ``routes`` (tests) only the CTI core and
-    the API are built: no IVR, no ACD."""
+def build_engine(settings: Settings) -> Engine:
+    """Wire every part from settings."""
     bus = DomainBus()
     pbx_info = AmiPbxInfo()
-    acd: AcdService | None = None
 
     async def on_connect(client: AmiClient) -> None:
         # After every (re)connect: log the PBX, then rebuild the ACD's state from Asterisk.
+        # (``acd`` is built below, before anything can start AMI.)
         await pbx_info.on_connect(client)
-        if acd is not None:
-            await acd.resync(client)
+        await acd.resync(client)
 
     ami = AmiClient(settings.ami, on_connect=on_connect)
     pbx_info.bind(ami)
@@ -130,44 +125,40 @@ def build_engine(settings: Settings, routes: Mapping[str, Handler] | None = None
     call_control = AmiCallControl(ami)
     database = Database(settings.database)
     event_log = EventLogWriter(bus, database, settings.event_log)
-    ivr: IvrParts | None = None
-    directory: AcdDirectory | None = None
-    services = ApiServices(pbx=pbx_info, database=database)
-    recordings: RecordingParts | None = None
-    if routes is None:
-        recordings = build_recordings(settings.config_dir, database, call_control, bus.publish)
-        # The IVR mutes the recording while it collects a card number (PCI).
-        ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
-        acd = build_acd(settings, ami, call_control, publish=bus.publish)
-        directory = AcdDirectory(acd)
-        # Position and wait in the caller's language, from the IVR's own voice and numbers.
-        voice = AnnounceVoice(asterisk_prompts_dir(settings))
-        routes = {
+    recordings = build_recordings(settings.config_dir, database, call_control, bus.publish)
+    # The IVR mutes the recording while it collects a card number (PCI).
+    ivr = build_ivr(settings, events=publishing_sink(bus), recording=recordings.service)
+    acd = build_acd(settings, ami, call_control, publish=bus.publish)
+    directory = AcdDirectory(acd)
+    # Position and wait in the caller's language, from the IVR's own voice and numbers.
+    voice = AnnounceVoice(asterisk_prompts_dir(settings))
+    agi = AgiServer(
+        settings.agi,
+        {
             **ivr.routes,
             "acd-announce": announce_handler(acd, say_number=voice.say_number, prompt=voice.prompt),
-        }
-        services.directory = directory
-        services.agents = AcdAgentControl(acd)
-        services.agent_admin = StoredAgentAdmin(AgentStore(database), acd, bus.publish)
-        services.calls = AcdCallControl(call_control, acd)
-        services.supervisor = SpyControl(call_control, acd)
-        services.traces = AcdTraces(acd)
-    live = build_live(
-        settings,
-        directory.queue_definitions() if directory is not None else (),
-        queues_of_agent=directory.queues_of_agent if directory is not None else None,
+        },
     )
-    services.live = live.hub
-    services.mqtt = live.mqtt
-    agi = AgiServer(settings.agi, routes)
+    live = build_live(
+        settings, directory.queue_definitions(), queues_of_agent=directory.queues_of_agent
+    )
+    services = ApiServices(
+        pbx=pbx_info,
+        database=database,
+        live=live.hub,
+        directory=directory,
+        agents=AcdAgentControl(acd),
+        agent_admin=StoredAgentAdmin(AgentStore(database), acd, bus.publish),
+        calls=AcdCallControl(call_control, acd),
+        supervisor=SpyControl(call_control, acd),
+        traces=AcdTraces(acd),
+        mqtt=live.mqtt,
+        reports=SqlReports(database),
+        staffing=staffing_planner(database, settings),
+        recordings=RecordingsApi(recordings.service, recordings.store, recordings.forms),
+        config_status=ivr.store,
+    )
     app = create_app(settings, services)
-    if ivr is not None:
-        app.include_router(config_status_router(ivr.store))
-    app.include_router(create_staffing_router(staffing_planner(database, settings), settings.live))
-    if recordings is not None:
-        install_recordings(
-            app, RecordingsApi(recordings.service, recordings.store, recordings.forms)
-        )
     http = EmbeddedHttpServer(
         uvicorn.Config(
             app,
@@ -188,9 +179,8 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; every part is closed in reverse order of start."""
     settings = engine.settings
     await upgrade_async(settings.database)
-    if engine.acd is not None:
-        # The ACD's agents come from the database (seeded from config/agents.yaml once).
-        await load_agents(engine.acd, AgentStore(engine.database))
+    # The ACD's agents come from the database (seeded from config/agents.yaml once).
+    await load_agents(engine.acd, AgentStore(engine.database))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.database.dispose)
         # The event log starts first and stops last (before the database): it stores whatever
@@ -207,25 +197,22 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
         await stack.enter_async_context(_running(engine.live.run(engine.bus, warm_up), "live"))
         await asyncio.wait_for(engine.live.hub.subscribed.wait(), 5)  # before any publisher
         stack.callback(engine.live.close)
-        if engine.recordings is not None:
-            # Drain (finish files being written, hash them) after the consumer stops.
-            stack.push_async_callback(engine.recordings.service.drain)
-            await stack.enter_async_context(
-                _running(engine.recordings.service.run(engine.bus), "recordings")
-            )
-        if engine.acd is not None:
-            # Consuming before AMI connects; the AMI on_connect hook rebuilds its state from
-            # Asterisk on every connect, the first one included (so exactly once at start-up).
-            await engine.acd.start(resync=False)
-            stack.push_async_callback(engine.acd.stop)
+        # Drain (finish files being written, hash them) after the consumer stops.
+        stack.push_async_callback(engine.recordings.service.drain)
+        await stack.enter_async_context(
+            _running(engine.recordings.service.run(engine.bus), "recordings")
+        )
+        # Consuming before AMI connects; the AMI on_connect hook rebuilds its state from
+        # Asterisk on every connect, the first one included (so exactly once at start-up).
+        await engine.acd.start(resync=False)
+        stack.push_async_callback(engine.acd.stop)
         # The engine comes up even while the PBX is down or restarting: FastAGI serves, /readyz
         # says not ready, and AMI keeps reconnecting in the background.
         await engine.ami.start(wait=False)
         stack.push_async_callback(engine.ami.close)
-        if engine.acd is not None:
-            # Before AMI closes: a logout or pause made just before the stop reaches AstDB,
-            # or the next start would restore the agent as it was before it.
-            stack.push_async_callback(_flush_agents, engine.acd)
+        # Before AMI closes: a logout or pause made just before the stop reaches AstDB,
+        # or the next start would restore the agent as it was before it.
+        stack.push_async_callback(_flush_agents, engine.acd)
         try:
             await engine.ami.wait_connected(timeout=settings.ami.connect_timeout_s)
         except AmiTimeout:
@@ -233,9 +220,8 @@ async def serve(engine: Engine, stop: asyncio.Event) -> None:
                 "AMI not connected yet; retrying in the background",
                 extra={"ami": f"{settings.ami.host}:{settings.ami.port}"},
             )
-        if engine.ivr is not None:
-            stack.push_async_callback(engine.ivr.webhooks.aclose)
-            await stack.enter_async_context(_watching_config(engine.ivr, settings))
+        stack.push_async_callback(engine.ivr.webhooks.aclose)
+        await stack.enter_async_context(_watching_config(engine.ivr, settings))
         await engine.agi.start()
         stack.push_async_callback(engine.agi.stop)
         await stack.enter_async_context(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.model import Agent, AgentId, Device, Seconds, SkillId, SkillLevel
-from hotline.api.auth import Principal, require_roles
+from hotline.api.auth import Principal
 from hotline.api.deps import (
     CurrentPrincipal,
     Live,
@@ -21,6 +21,7 @@ from hotline.api.deps import (
     forbid,
     may_act_on_agent,
     may_read_agent,
+    require_roles,
     wired,
 )
 from hotline.api.ports import InvalidAgentSettings

@@ -1,7 +1,9 @@
 """The FastAPI application factory: ``create_app(settings, services)``, no globals.
 
-Routes are an explicit table here (one router per resource); the web pages are static files
-from ``hotline/web`` (plain HTML, JS and CSS, no build step)."""
+Routes are an explicit table here (one router per resource), the same for every app: a part
+the services do not wire answers 503 rather than disappearing. Routers reach the settings and
+services only through ``hotline.api.deps``. The web pages are static files from
+``hotline/web`` (plain HTML, JS and CSS, no build step)."""
 
 from __future__ import annotations
 
@@ -17,15 +19,19 @@ from cti.settings import Settings
 from hotline.api import (
     agents,
     calls,
+    config_status,
     health,
     metrics,
     pbx,
     queues,
+    recordings,
     reports,
+    staffing,
     supervisor,
     wallboard,
     ws,
 )
+from hotline.api.deps import bind
 from hotline.api.ports import ApiServices, ControlError, ControlRejected, UnknownTarget
 
 log = logging.getLogger("hotline.api")
@@ -37,9 +43,7 @@ def create_app(settings: Settings, services: ApiServices) -> FastAPI:
     app = FastAPI(
         title="Hotline", version="0.1.0", docs_url="/api/docs", openapi_url="/api/v1/openapi.json"
     )
-    app.state.services = services
-    app.state.api_settings = settings.api
-    app.state.live_settings = settings.live
+    bind(app, settings, services)
     for router in (
         health.router,
         pbx.router,
@@ -51,6 +55,9 @@ def create_app(settings: Settings, services: ApiServices) -> FastAPI:
         metrics.router,
         reports.router,
         ws.router,
+        config_status.router,
+        staffing.router,
+        recordings.router,
     ):
         app.include_router(router)
     _add_control_errors(app)

@@ -1,20 +1,17 @@
 """``GET /api/v1/config/status``: which IVR configuration serves calls, and why a change was
-refused. ``app.include_router(config_status_router(store))`` with any ``ConfigStatusPort``."""
+refused (``ApiServices.config_status``, the IVR's ``ConfigStore``; 503 while not wired)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from hotline.api.auth import require_roles
+from hotline.api.deps import Services, require_roles, wired
 from ivr.reload import ConfigStatus
 
-
-class ConfigStatusPort(Protocol):
-    def config_status(self) -> ConfigStatus: ...
+router = APIRouter(prefix="/api/v1", tags=["config"])
 
 
 class ProblemOut(BaseModel):
@@ -65,15 +62,11 @@ def status_out(status: ConfigStatus) -> ConfigStatusOut:
     )
 
 
-def config_status_router(port: ConfigStatusPort) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["config"])
-
-    @router.get(
-        "/config/status",
-        dependencies=[require_roles("admin", "supervisor")],
-        response_model=ConfigStatusOut,
-    )
-    async def get_config_status() -> ConfigStatusOut:
-        return status_out(port.config_status())
-
-    return router
+@router.get(
+    "/config/status",
+    dependencies=[require_roles("admin", "supervisor")],
+    response_model=ConfigStatusOut,
+)
+async def get_config_status(services: Services) -> ConfigStatusOut:
+    port = wired(services.config_status, "the configuration status")
+    return status_out(port.config_status())

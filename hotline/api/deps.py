@@ -1,37 +1,57 @@
 """Dependencies shared by the routers, declared once as named ``Annotated`` aliases, and the
-authorisation rules: an agent acts only on itself and its own calls; wallboards only read."""
+authorisation rules: an agent acts only on itself and its own calls; wallboards only read.
+
+How a request reaches the engine: ``create_app`` calls ``bind`` once, which puts one
+``ApiContext`` (the settings and the ``ApiServices``) on ``app.state``; ``_context`` is the
+only reader, and every other dependency derives from it. Nothing else lives on ``app.state``.
+Routers stay module-level tables; a test builds its app with ``create_app`` over fakes.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
-from cti.settings import LiveSettings
-from hotline.api.auth import CurrentPrincipal, Principal
+from cti.settings import ApiSettings, LiveSettings, Role, Settings
+from hotline.api.auth import Principal, authenticate
 from hotline.api.ports import ApiServices
 from hotline.live.hub import LiveHub
 
 T = TypeVar("T")
 
 
-def _services(request: Request) -> ApiServices:
-    services: ApiServices = request.app.state.services
-    return services
+@dataclass(frozen=True)
+class ApiContext:
+    settings: Settings
+    services: ApiServices
 
 
-def _live_settings(request: Request) -> LiveSettings:
-    settings: LiveSettings = request.app.state.live_settings
-    return settings
+def bind(app: FastAPI, settings: Settings, services: ApiServices) -> None:
+    app.state.context = ApiContext(settings, services)
 
 
-def _hub(services: Annotated[ApiServices, Depends(_services)]) -> LiveHub:
-    return wired(services.live, "live state")
+def _context(connection: HTTPConnection) -> ApiContext:  # HTTP requests and WebSockets alike
+    context: ApiContext = connection.app.state.context
+    return context
 
 
-Services = Annotated[ApiServices, Depends(_services)]
-Live = Annotated[LiveHub, Depends(_hub)]
-LiveConfig = Annotated[LiveSettings, Depends(_live_settings)]
+Context = Annotated[ApiContext, Depends(_context)]
+
+
+def _services(context: Context) -> ApiServices:
+    return context.services
+
+
+def _api_settings(context: Context) -> ApiSettings:
+    return context.settings.api
+
+
+def _live_settings(context: Context) -> LiveSettings:
+    return context.settings.live
 
 
 def wired(port: T | None, what: str) -> T:
@@ -39,6 +59,50 @@ def wired(port: T | None, what: str) -> T:
     if port is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{what} is not available")
     return port
+
+
+def _hub(services: Annotated[ApiServices, Depends(_services)]) -> LiveHub:
+    return wired(services.live, "live state")
+
+
+Services = Annotated[ApiServices, Depends(_services)]
+ApiConfig = Annotated[ApiSettings, Depends(_api_settings)]
+LiveConfig = Annotated[LiveSettings, Depends(_live_settings)]
+Live = Annotated[LiveHub, Depends(_hub)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_principal(
+    settings: ApiConfig,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = authenticate(settings, credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Any:
+    """A dependency that admits only the given roles (403 for the others)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+        return principal
+
+    return Depends(check)
 
 
 def forbid(message: str) -> HTTPException:
@@ -66,6 +130,3 @@ def may_act_on_call(principal: Principal, hub: LiveHub, call_id: str) -> None:
             return
         raise forbid("not your call")
     raise forbid("read-only")
-
-
-__all__ = ["CurrentPrincipal", "Live", "LiveConfig", "Services"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from hotline.api.ports import ApiServices
+from hotline.api.deps import Services
 
 router = APIRouter(tags=["health"])
 
@@ -15,8 +15,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request, response: Response) -> dict[str, object]:
-    services: ApiServices = request.app.state.services
+async def readyz(services: Services, response: Response) -> dict[str, object]:
     checks = {"ami": services.pbx.connected, "database": await services.database.ping()}
     ready = all(checks.values())
     if not ready:

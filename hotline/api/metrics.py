@@ -12,8 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hotline.api.auth import require_roles
-from hotline.api.deps import Services
+from hotline.api.deps import Services, require_roles
 from hotline.api.ports import ApiServices
 from hotline.live.hub import LiveHub
 

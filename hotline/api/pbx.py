@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 
-from hotline.api.auth import require_roles
-from hotline.api.ports import ApiServices
+from hotline.api.deps import Services, require_roles
 
 router = APIRouter(prefix="/api/v1", tags=["pbx"])
 
 
 @router.get("/pbx", dependencies=[require_roles("admin", "supervisor", "wallboard")])
-async def get_pbx(request: Request) -> dict[str, object]:
-    services: ApiServices = request.app.state.services
+async def get_pbx(services: Services) -> dict[str, object]:
     if not services.pbx.connected:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "AMI is not connected")
     try:

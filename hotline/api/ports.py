@@ -1,8 +1,10 @@
-"""What the HTTP API needs from the rest of the engine, as small interfaces (ports).
+"""What the HTTP API needs from the rest of the engine, as small interfaces (ports), and
+``ApiServices``: the one object every router reaches them through.
 
 The composition root (``hotline.service``) implements them over the AMI client, the ACD and
 the database; tests implement them with plain objects. A port that is not wired (None in
-``ApiServices``) makes its routes answer 503, so the API can come up before the ACD does.
+``ApiServices``) makes its routes answer 503, so the API can come up before the ACD does;
+every route exists whatever is wired (the OpenAPI document is the same).
 Controls raise ``ControlRejected`` (the state forbids it now: 409) or ``UnknownTarget``
 (no such agent, call or destination: 404); any other error is a 502 from the PBX side.
 """
@@ -11,12 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from acd.model import Agent
 from cti.events import Scalar
 from hotline.live.hub import LiveHub
 from hotline.live.model import QueueDefinition
+from hotline.reports.build import ReportRequest
+from ivr.reload import ConfigStatus
+from recordings.ports import RecordingStore
+from recordings.scoring import ScoringForm
+from recordings.service import RecordingService
+from staffing.service import StaffingPlanner
 
 
 @dataclass(frozen=True)
@@ -140,8 +148,35 @@ class MqttStatus(Protocol):
     def buffered(self) -> int: ...
 
 
-@dataclass
+class Reports(Protocol):
+    """Queue and agent reports over the stored calls (``hotline.reports``): plain dicts with
+    the rows under ``"rows"``, ready for JSON and CSV."""
+
+    async def queue_report(self, req: ReportRequest) -> dict[str, Any]: ...
+
+    async def agent_report(self, req: ReportRequest) -> dict[str, Any]: ...
+
+
+class ConfigStatusPort(Protocol):
+    """Which IVR configuration serves calls, and why a change was refused (``ConfigStore``)."""
+
+    def config_status(self) -> ConfigStatus: ...
+
+
+@dataclass(frozen=True)
+class RecordingsApi:
+    """What the recordings routes use: mute controls and file paths, the metadata store, and
+    the QA scoring forms by id."""
+
+    service: RecordingService
+    store: RecordingStore
+    forms: Mapping[str, ScoringForm]
+
+
+@dataclass(frozen=True)
 class ApiServices:
+    """Everything the routers reach, typed; ``create_app`` is given one."""
+
     pbx: PbxPort
     database: DatabasePort
     live: LiveHub | None = None
@@ -152,3 +187,7 @@ class ApiServices:
     supervisor: SupervisorControl | None = None
     traces: RoutingTraces | None = None
     mqtt: MqttStatus | None = None
+    reports: Reports | None = None
+    staffing: StaffingPlanner | None = None
+    recordings: RecordingsApi | None = None
+    config_status: ConfigStatusPort | None = None

@@ -9,23 +9,22 @@ Every mute, unmute, legal hold change and audio access is written to ``recording
 Files are served only from inside the recordings directory (stored paths are relative and are
 resolved and checked again on every read).
 
-The composition root wires it with ``install(app, RecordingsApi(...))``.
+Everything here goes through ``ApiServices.recordings`` (503 while it is not wired).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from hotline.api.auth import Principal, require_roles
+from hotline.api.auth import Principal
+from hotline.api.deps import Services, require_roles
+from hotline.api.ports import RecordingsApi
 from recordings.policy import PathOutsideBase
-from recordings.ports import RecordingStore
 from recordings.quality import UnknownRecording, agent_averages, score_recording
 from recordings.records import (
     AgentAverage,
@@ -35,25 +34,13 @@ from recordings.records import (
     StoredScore,
 )
 from recordings.scoring import ScoreError, ScoringForm
-from recordings.service import RecordingError, RecordingService
+from recordings.service import RecordingError
 
 router = APIRouter(prefix="/api/v1", tags=["recordings"])
 
 
-@dataclass
-class RecordingsApi:
-    service: RecordingService
-    store: RecordingStore
-    forms: Mapping[str, ScoringForm]
-
-
-def install(app: FastAPI, api: RecordingsApi) -> None:
-    app.state.recordings = api
-    app.include_router(router)
-
-
-def _api(request: Request) -> RecordingsApi:
-    api: RecordingsApi | None = getattr(request.app.state, "recordings", None)
+def _api(services: Services) -> RecordingsApi:
+    api = services.recordings
     if api is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "recordings are not available")
     return api

@@ -2,9 +2,9 @@
 
 Supervisors and admins only. Query: ``from``, ``to`` (ISO 8601; without an offset they are
 local time in ``live.timezone``), ``interval`` (15m|30m|60m|day|week|month), ``formula``,
-``threshold_s``, ``only`` (repeatable queue or agent id). Needs ``app.state.live_settings``
-(defaults: formula, threshold, short abandons, time zone) and ``app.state.services.database``
-(a ``hotline.storage.Database``), both set by ``create_app``.
+``threshold_s``, ``only`` (repeatable queue or agent id). Defaults (formula, threshold, short
+abandons, time zone) are the live settings'; the figures come from the ``Reports`` port (503
+while it is not wired).
 """
 
 from __future__ import annotations
@@ -13,18 +13,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from cti.settings import LiveSettings
-from hotline.api.auth import require_roles
-from hotline.reports.build import (
-    ReportRequest,
-    agent_report,
-    queue_report,
-    request_from_settings,
-)
+from hotline.api.deps import LiveConfig, Services, require_roles, wired
+from hotline.reports.build import ReportRequest, request_from_settings
 from hotline.reports.csv_out import to_csv
-from hotline.storage.db import Database
 
 router = APIRouter(
     prefix="/api/v1/reports",
@@ -40,26 +34,21 @@ def _when(value: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _request(
-    request: Request,
+    live: LiveSettings,
     start: datetime,
     end: datetime,
     interval: str,
     formula: str | None,
     threshold_s: float | None,
     only: list[str] | None,
-) -> tuple[ReportRequest, Database]:
-    live: LiveSettings = request.app.state.live_settings
+) -> ReportRequest:
     zone = ZoneInfo(live.timezone)
     try:
-        req = request_from_settings(
+        return request_from_settings(
             live, _when(start, zone), _when(end, zone), interval, formula, threshold_s, only or ()
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    database = request.app.state.services.database
-    if not isinstance(database, Database):  # the port is wider; reports need SQL
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no SQL database configured")
-    return req, database
 
 
 def _respond(report: dict[str, Any], fmt: Format, name: str) -> Any:
@@ -80,7 +69,8 @@ Only = Annotated[list[str] | None, Query()]
 
 @router.get("/queues")
 async def queues_report(
-    request: Request,
+    services: Services,
+    live: LiveConfig,
     start: From,
     end: To,
     interval: Interval = "15m",
@@ -89,13 +79,15 @@ async def queues_report(
     only: Only = None,
     format: Format = "json",
 ) -> Any:
-    req, db = _request(request, start, end, interval, formula, threshold_s, only)
-    return _respond(await queue_report(db, req), format, "queues")
+    req = _request(live, start, end, interval, formula, threshold_s, only)
+    reports = wired(services.reports, "reporting")  # after the request: bad input is a 422
+    return _respond(await reports.queue_report(req), format, "queues")
 
 
 @router.get("/agents")
 async def agents_report(
-    request: Request,
+    services: Services,
+    live: LiveConfig,
     start: From,
     end: To,
     interval: Interval = "15m",
@@ -104,5 +96,6 @@ async def agents_report(
     only: Only = None,
     format: Format = "json",
 ) -> Any:
-    req, db = _request(request, start, end, interval, formula, threshold_s, only)
-    return _respond(await agent_report(db, req), format, "agents")
+    req = _request(live, start, end, interval, formula, threshold_s, only)
+    reports = wired(services.reports, "reporting")
+    return _respond(await reports.agent_report(req), format, "agents")

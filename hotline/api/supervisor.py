@@ -10,8 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from cti.events import Scalar
-from hotline.api.auth import require_roles
-from hotline.api.deps import LiveConfig, Services, wired
+from hotline.api.deps import LiveConfig, Services, require_roles, wired
 from hotline.api.ports import SpyMode
 
 router = APIRouter(

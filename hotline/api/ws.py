@@ -23,7 +23,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from cti.settings import ApiSettings
 from hotline.api.auth import Principal, authenticate
-from hotline.api.ports import ApiServices
+from hotline.api.deps import ApiConfig, Services
 from hotline.live.hub import (
     AGENT_PREFIX,
     AGENTS,
@@ -116,9 +116,9 @@ async def _read(websocket: WebSocket, hub: LiveHub, client: LiveClient, who: Pri
 
 
 @router.websocket("/api/v1/ws")
-async def live_socket(websocket: WebSocket, token: str | None = None) -> None:
-    services: ApiServices = websocket.app.state.services
-    settings: ApiSettings = websocket.app.state.api_settings
+async def live_socket(
+    websocket: WebSocket, services: Services, settings: ApiConfig, token: str | None = None
+) -> None:
     await websocket.accept()
     hub = services.live
     if hub is None:

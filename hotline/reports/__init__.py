@@ -2,6 +2,7 @@
 
 Layers: figures from ``staffing.kpi`` (pure, shared with live statistics and the simulator),
 ``buckets`` (pure time bucketing), ``queries`` (SQL aggregation per dialect), ``build`` (the
-report from both), ``csv_out``; adapters ``cli`` (``hotline report …``) and
-``hotline.api.reports`` (JSON/CSV over HTTP).
+report from both), ``csv_out``; ``service`` (the HTTP API's ``Reports`` port over the
+database); adapters ``cli`` (``hotline report …``) and ``hotline.api.reports`` (JSON/CSV over
+HTTP).
 """

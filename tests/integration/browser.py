@@ -1,5 +1,5 @@
 """The web pages in headless Chromium (the system's /usr/bin/chromium, driven by Playwright)
-against a real HTTP/WebSocket server over the fakes of ``tests.live_fakes``: the site, and the
+against a real HTTP/WebSocket server over the fakes of ``tests.fakes.live``: the site, and the
 agent desktop's helpers shared by the web tests."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cti.events import (
     DomainEvent,
 )
 from hotline.api.app import create_app
-from tests.live_fakes import AGENT_1001, World, serve_app
+from tests.fakes.live import AGENT_1001, World, serve_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -22,8 +22,8 @@ from hotline.pbx import LocalPbx, local_pbx
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
 from tests.fakes.databases import scratch_postgres
+from tests.fakes.live import make_world
 from tests.integration.browser import Site, browser_site
-from tests.live_fakes import make_world
 
 TEST_AMI_PORT = 15038
 TEST_AGI_PORT = 14573

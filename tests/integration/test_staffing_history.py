@@ -9,11 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from cti.settings import DatabaseSettings, Settings
-from hotline.api.auth import Principal, current_principal
-from hotline.staffing.api import create_staffing_router
+from hotline.api.app import create_app
+from hotline.api.auth import Principal
+from hotline.api.deps import current_principal
+from hotline.api.ports import ApiServices
 from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
@@ -22,6 +23,7 @@ from hotline.storage.record_ops import slot_of
 from hotline.storage.staffing_history import SqlCallHistory
 from staffing.plan import Target
 from staffing.service import ForecastRequest
+from tests.fakes.live import FakePbx
 
 START = date(2025, 9, 29)  # a Monday; history: the 4 weeks before
 
@@ -73,9 +75,8 @@ async def test_forecast_and_plan_from_the_calls_table(db: Database, tmp_path: Pa
 
 
 async def test_api_router_serves_json_and_csv(db: Database, tmp_path: Path) -> None:
-    app = FastAPI()
     settings = settings_for(tmp_path)
-    app.include_router(create_staffing_router(staffing_planner(db, settings), settings.live))
+    app = create_app(settings, ApiServices(FakePbx(), db, staffing=staffing_planner(db, settings)))
     app.dependency_overrides[current_principal] = lambda: Principal("sup", "supervisor", None)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

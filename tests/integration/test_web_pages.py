@@ -18,8 +18,8 @@ from cti.events import (
     CallQueued,
     CallStarted,
 )
+from tests.fakes.live import AGENT_1001, WALLBOARD, make_world
 from tests.integration.browser import Site, browser_site
-from tests.live_fakes import AGENT_1001, WALLBOARD, make_world
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from playwright.async_api import expect
 
 from cti.events import AgentStateChanged, CallCompleted
+from tests.fakes.live import AGENT_1001
 from tests.integration.browser import Site, agent_page, connect
-from tests.live_fakes import AGENT_1001
 
 
 async def test_pause_and_resume_recording_of_the_current_call(desk_site: Site) -> None:

@@ -12,8 +12,8 @@ import pytest
 from playwright.async_api import Route, expect
 
 from cti.events import AgentLoggedIn, CallAnswered, CallCompleted, CallQueued
+from tests.fakes.live import SUPERVISOR, WALLBOARD, make_world
 from tests.integration.browser import Site, browser_site
-from tests.live_fakes import SUPERVISOR, WALLBOARD, make_world
 
 
 @pytest.fixture

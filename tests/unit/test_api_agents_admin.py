@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from hotline.storage import Database
 from hotline.storage.agents import AgentStore
 from hotline.storage.migrate import upgrade_async
 from tests.fakes.acd import CONFIG, FakePbx
+from tests.fakes.live import FakePbx as FakeAmiPbx
 
 TOKENS = {role: f"{role}-token-0123456789abcdef" for role in ("admin", "supervisor", "wallboard")}
 AGENT_TOKEN = "agent-token-0123456789abcdef"
@@ -60,8 +60,11 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         acd = AcdService(CATALOGUE, FakePbx())
         await load_agents(acd, store)
         published: list[DomainEvent] = []
-        services = ApiServices(pbx=SimpleNamespace(), database=db)
-        services.agent_admin = StoredAgentAdmin(store, acd, published.append)
+        services = ApiServices(
+            pbx=FakeAmiPbx(),
+            database=db,
+            agent_admin=StoredAgentAdmin(store, acd, published.append),
+        )
         transport = httpx.ASGITransport(app=create_app(settings, services))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield Rig(http, acd, store, published)

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from cti.settings import Settings, load_settings
 from hotline.api.app import create_app
-from hotline.api.ports import ApiServices, PbxInfo
+from hotline.api.ports import ApiServices
+from tests.fakes.live import FakeDb, FakePbx
 
 ADMIN = "admin-token-0123456789"
 AGENT = "agent-token-0123456789"
-
-
-@dataclass
-class FakePbx:
-    connected: bool = True
-    fail: bool = False
-
-    async def pbx_info(self) -> PbxInfo:
-        if self.fail:
-            raise ConnectionError("dropped")
-        return PbxInfo(
-            "Asterisk 22.10.1", "10.0.0", "2026-11-28 10:00:00", "2026-11-28 10:00:00", 42, 3
-        )
-
-
-@dataclass
-class FakeDb:
-    up: bool = True
-
-    async def ping(self) -> bool:
-        return self.up
 
 
 def _settings() -> Settings:

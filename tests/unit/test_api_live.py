@@ -16,7 +16,7 @@ from cti.events import (
 )
 from hotline.api.app import create_app
 from hotline.api.ports import ApiServices
-from tests.live_fakes import (
+from tests.fakes.live import (
     ADMIN,
     AGENT_1001,
     AGENT_1002,

@@ -14,7 +14,7 @@ import httpx
 
 from cti.events import AgentLoggedIn, CallAnswered, CallCompleted, CallQueued
 from hotline.api.app import create_app
-from tests.live_fakes import WALLBOARD, make_world
+from tests.fakes.live import WALLBOARD, make_world
 
 
 async def test_wallboard_shows_agents_needed_next_vs_logged_in() -> None:

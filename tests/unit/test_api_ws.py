@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from cti.events import AgentLoggedIn, CallOffered, CallQueued, CallStarted
 from hotline.api.app import create_app
-from tests.live_fakes import AGENT_1001, SUPERVISOR, WALLBOARD, World, make_world, serve_app
+from tests.fakes.live import AGENT_1001, SUPERVISOR, WALLBOARD, World, make_world, serve_app
 
 
 @pytest.fixture

@@ -10,16 +10,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from watchfiles import Change
 
-from cti.settings import ApiSettings, ApiToken
-from hotline.api.config_status import config_status_router
+from cti.settings import ApiSettings, ApiToken, Settings
+from hotline.api.app import create_app
+from hotline.api.ports import ApiServices
 from ivr.actions import demo_registry
 from ivr.reload import is_config_change
 from ivr.runner import IvrRunner
 from tests.fakes.ivr import OPEN, FakeChannel, Recorder, config_store, edit, editable_test_bank
+from tests.fakes.live import FakeDb, FakePbx
 
 TOKEN = "supervisor-token-0123456789"
 
@@ -162,11 +163,10 @@ def test_only_yaml_files_outside_hidden_places_are_watched(config_dir: Path) -> 
 def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     store = config_store(config_dir)
     assert store.load()
-    app = FastAPI()
-    app.state.api_settings = ApiSettings(
+    api = ApiSettings(
         tokens=[ApiToken(name="sup", role="supervisor", token=TOKEN)]  # type: ignore[arg-type]
     )
-    app.include_router(config_status_router(store))
+    app = create_app(Settings(api=api), ApiServices(FakePbx(), FakeDb(), config_status=store))
     client = TestClient(app)
     assert client.get("/api/v1/config/status").status_code == 401
     headers = {"Authorization": f"Bearer {TOKEN}"}

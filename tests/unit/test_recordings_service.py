@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from cti.call_control import CallControlError
 from cti.events import (
@@ -30,14 +29,16 @@ from cti.events import (
     RecordingStopped,
     RecordingUnmuted,
 )
-from cti.settings import ApiSettings, ApiToken
-from hotline.api.recordings import RecordingsApi, install
+from cti.settings import ApiSettings, ApiToken, Settings
+from hotline.api.app import create_app
+from hotline.api.ports import ApiServices, RecordingsApi
 from hotline.storage import Database
 from hotline.storage.recording_store import SqlRecordingStore
 from recordings.policy import RecordingConfig
 from recordings.retention import purge
 from recordings.scoring import load_forms
 from recordings.service import RecordingError, RecordingService
+from tests.fakes.live import FakeDb, FakePbx
 from tests.fakes.recordings import FakeClock, FakeRecordingPbx
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -227,13 +228,13 @@ TOKENS = {
 
 
 def client_for(rig: Rig) -> httpx.AsyncClient:
-    app = FastAPI()
     tokens = [
         ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)  # type: ignore[arg-type]
         for name, (agent, token) in TOKENS.items()
     ]
-    app.state.api_settings = ApiSettings(tokens=tokens)
-    install(app, RecordingsApi(rig.service, rig.store, load_forms(CONFIG_DIR / "qa")))
+    recordings = RecordingsApi(rig.service, rig.store, load_forms(CONFIG_DIR / "qa"))
+    services = ApiServices(FakePbx(), FakeDb(), recordings=recordings)
+    app = create_app(Settings(api=ApiSettings(tokens=tokens)), services)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 

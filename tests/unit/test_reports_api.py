@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from cti.settings import ApiSettings, ApiToken, DatabaseSettings, LiveSettings
-from hotline.api import reports
+from cti.settings import DatabaseSettings, load_settings
+from hotline.api.app import create_app
+from hotline.api.ports import ApiServices
+from hotline.reports.service import SqlReports
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
 from tests.fakes.event_log import store_events
+from tests.fakes.live import FakePbx
 from tests.fakes.mornings import one_queue_morning
 
 SUPERVISOR = "supervisor-token-0123456789"
@@ -26,20 +27,20 @@ QUERY = {"from": "2025-03-03T09:00:00+00:00", "to": "2025-03-03T10:00:00+00:00",
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as db:
+    db_settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    await upgrade_async(db_settings)
+    async with Database(db_settings) as db:
         await store_events(db, one_queue_morning())
-        app = FastAPI()
-        app.state.services = SimpleNamespace(database=db)
-        app.state.api_settings = ApiSettings(
-            tokens=[
-                ApiToken(name="sup", role="supervisor", token=SUPERVISOR),  # type: ignore[arg-type]
-                ApiToken(name="a", role="agent", token=AGENT, agent_id="1001"),  # type: ignore[arg-type]
-            ]
+        settings = load_settings(
+            api={
+                "tokens": [
+                    {"name": "sup", "role": "supervisor", "token": SUPERVISOR},
+                    {"name": "a", "role": "agent", "token": AGENT, "agent_id": "1001"},
+                ]
+            },
+            live={"sl_formula": "asterisk_sl2"},
         )
-        app.state.live_settings = LiveSettings.model_validate({"sl_formula": "asterisk_sl2"})
-        app.include_router(reports.router)
+        app = create_app(settings, ApiServices(FakePbx(), db, reports=SqlReports(db)))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http

@@ -1,5 +1,6 @@
-"""The composition root without a PBX: the engine still comes up, says it is not ready, and
-shuts down cleanly when asked."""
+"""The composition root without a PBX: the whole engine (IVR, ACD, recordings, API over the
+repository's config/) still comes up, says it is not ready, and shuts down cleanly when
+asked."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import httpx
 
-from cti.settings import load_settings
+from cti.settings import Settings, load_settings
 from hotline.service import build_engine, serve
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 
 def _free_port() -> int:
@@ -20,23 +23,25 @@ def _free_port() -> int:
         return port
 
 
-async def test_serves_without_pbx_and_stops_cleanly(tmp_path: Path) -> None:
-    http_port = _free_port()
-    settings = load_settings(
-        ami={
-            "port": _free_port(),
-            "secret": "x",
-            "connect_timeout_s": 0.2,
-            "reconnect_min_s": 0.05,
-            "reconnect_max_s": 0.2,
-        },
+def _settings(tmp_path: Path, http_port: int, **ami: object) -> Settings:
+    return load_settings(
+        ami={"port": _free_port(), "secret": "x", **ami},
         agi={"port": 0},
         http={"port": http_port},
         database={"url": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"},
+        event_log={"spool_dir": str(tmp_path / "spool")},
+        config_dir=str(CONFIG_DIR),
+    )
+
+
+async def test_serves_without_pbx_and_stops_cleanly(tmp_path: Path) -> None:
+    http_port = _free_port()
+    settings = _settings(
+        tmp_path, http_port, connect_timeout_s=0.2, reconnect_min_s=0.05, reconnect_max_s=0.2
     )
     before = asyncio.all_tasks()
     stop = asyncio.Event()
-    engine = build_engine(settings, routes={})
+    engine = build_engine(settings)
     task = asyncio.create_task(serve(engine, stop))
     base = f"http://127.0.0.1:{http_port}"
     async with httpx.AsyncClient(base_url=base) as client:
@@ -60,15 +65,10 @@ async def test_http_port_taken_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        settings = load_settings(
-            ami={"port": _free_port(), "secret": "x", "connect_timeout_s": 0.1},
-            agi={"port": 0},
-            http={"port": taken.getsockname()[1]},
-            database={"url": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"},
-        )
+        settings = _settings(tmp_path, taken.getsockname()[1], connect_timeout_s=0.1)
         stop = asyncio.Event()
         try:
-            await asyncio.wait_for(serve(build_engine(settings, routes={}), stop), 10)
+            await asyncio.wait_for(serve(build_engine(settings), stop), 10)
         except RuntimeError as exc:
             assert "HTTP server could not start" in str(exc)
         else:

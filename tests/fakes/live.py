@@ -1,5 +1,6 @@
-"""Fakes of the API's control ports and a ready-made app, shared by API, WebSocket and web
-page tests. Each fake records what it was asked, in order."""
+"""Fakes of the API's ports and a ready-made world (settings, live hub, ``ApiServices``) for
+``create_app``, shared by API, WebSocket and web page tests. Each control fake records what it
+was asked, in order."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from cti.events import DomainBus, Scalar
 from cti.settings import Settings, load_settings
@@ -29,15 +31,22 @@ WALLBOARD = "wallboard-token-0123456789"
 @dataclass
 class FakePbx:
     connected: bool = True
+    fail: bool = False  # the PBX drops between the check and the action
 
     async def pbx_info(self) -> PbxInfo:
-        return PbxInfo("Asterisk 22", "10.0.0", "", "", 1, 0)
+        if self.fail:
+            raise ConnectionError("dropped")
+        return PbxInfo(
+            "Asterisk 22.10.1", "10.0.0", "2026-11-28 10:00:00", "2026-11-28 10:00:00", 42, 3
+        )
 
 
 @dataclass
 class FakeDb:
+    up: bool = True
+
     async def ping(self) -> bool:
-        return True
+        return self.up
 
 
 @dataclass
@@ -166,7 +175,7 @@ def make_world(**live: Any) -> World:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
+async def serve_app(app: FastAPI) -> AsyncIterator[str]:
     """Run ``app`` on a free loopback port in this event loop; yields ``host:port``."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
