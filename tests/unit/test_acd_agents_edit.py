@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from acd.agent_state import AgentState
 from acd.model import Agent, Skill
 from acd.service import AcdService
-from cti.events import DomainEvent, EventKind
+from cti.events import AgentLoggedIn, DomainEvent
 from tests.fakes.acd import CONFIG, FakePbx, held, settle
 
 
@@ -33,8 +33,8 @@ async def test_an_edited_skill_takes_effect_at_the_next_login() -> None:
         await service.login("a2")
         await settle(pbx)
         assert pbx.connects == [("c1", "a2")]
-        logins = [e for e in published if e.kind is EventKind.AGENT_LOGGED_IN]
-        assert [e.data.get("queues") for e in logins] == ["", "cards"]
+        logins = [e.queues for e in published if isinstance(e, AgentLoggedIn)]
+        assert logins == [(), ("cards",)]
     finally:
         await service.stop()
 
