@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from cti.ami.call_control import AmiActions
 from cti.ami.errors import AmiActionError
 from cti.ami.link import Headers, ListResult
 from cti.ami.messages import Event, Response
@@ -65,3 +66,6 @@ class ScriptedAmi:
     ) -> ListResult:
         self.actions.append((name, {**(headers or {}), **fields}))
         return ListResult(ok(), list(self.channels) if name == "CoreShowChannels" else [], None)
+
+
+_: type[AmiActions] = ScriptedAmi  # checked by mypy: the fake answers as the port does

@@ -145,7 +145,7 @@ def make_settings(server: FakeAmi, **overrides: object) -> AmiSettings:
         "ignore_events": [],
     }
     values.update(overrides)
-    return AmiSettings(**values)  # type: ignore[arg-type]
+    return AmiSettings(**values)
 
 
 def our_tasks() -> set[asyncio.Task[object]]:
@@ -430,9 +430,11 @@ async def test_ignore_events_setting_drops_before_dispatch(ami: FakeAmi) -> None
 
 async def test_close_ends_subscriptions_and_leaks_no_tasks(ami: FakeAmi) -> None:
     before = our_tasks()
-    client = AmiClient(
-        make_settings(ami, ping_interval_s=0.05), on_connect=lambda c: c.action("Ping")
-    )
+
+    async def ping(client: AmiClient) -> None:
+        await client.action("Ping")
+
+    client = AmiClient(make_settings(ami, ping_interval_s=0.05), on_connect=ping)
     await client.start()
     received: list[Event] = []
 

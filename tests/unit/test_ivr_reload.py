@@ -164,7 +164,7 @@ def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     assert store.load()
     app = FastAPI()
     app.state.api_settings = ApiSettings(
-        tokens=[ApiToken(name="sup", role="supervisor", token=TOKEN)]  # type: ignore[arg-type]
+        tokens=[ApiToken(name="sup", role="supervisor", token=TOKEN)]
     )
     app.include_router(config_status_router(store))
     client = TestClient(app)

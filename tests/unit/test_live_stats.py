@@ -238,7 +238,7 @@ def test_agent_and_call_views() -> None:
 def test_formulas_without_calls_give_no_figure() -> None:
     empty = SlCounts(0, 0, 0, 0, 0, 0)
     for name in ("answered_within_t_over_answered", "asterisk_sl2", "removed_within_t_over_queued"):
-        assert service_level(name, empty) is None  # type: ignore[arg-type]
+        assert service_level(name, empty) is None
 
 
 def test_the_ivr_boolean_vip_flag_reads_well() -> None:

@@ -229,7 +229,7 @@ TOKENS = {
 def client_for(rig: Rig) -> httpx.AsyncClient:
     app = FastAPI()
     tokens = [
-        ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)  # type: ignore[arg-type]
+        ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)
         for name, (agent, token) in TOKENS.items()
     ]
     app.state.api_settings = ApiSettings(tokens=tokens)
