@@ -34,7 +34,7 @@ from cti.agi import (
 )
 from cti.agi.codec import State
 from cti.settings import AgiSettings
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 

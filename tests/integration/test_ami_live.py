@@ -9,7 +9,7 @@ import pytest
 
 from cti.ami import AmiAuthError, AmiClient, AmiConnectionError, Event
 from cti.settings import AmiSettings
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 

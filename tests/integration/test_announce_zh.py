@@ -45,7 +45,7 @@ from tests.integration.acd_helpers import (
     run_tag,
     set_agent,
 )
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 

@@ -32,7 +32,7 @@ from ivr.config import load_config
 from ivr.ports import CallInfo
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from ivr.runner import log_event
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 DID = "96001"

@@ -14,7 +14,7 @@ from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from hotline.api.ports import SpyMode, UnknownTarget
 from hotline.controls import SpyControl
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 AGENT_DEVICE = "Local/agent7@test-agents/n"
 SUPERVISOR_DEVICE = "Local/agent8@test-agents/n"
