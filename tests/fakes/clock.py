@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
+from hotline.live.stats import LiveClock
+
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 
 
@@ -46,3 +48,6 @@ class FakeClock:
 
     def mono(self) -> float:
         return since_midnight(at(self.now))
+
+
+_: type[LiveClock] = FakeClock  # checked by mypy: the fake has every method of the port
