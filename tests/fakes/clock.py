@@ -1,5 +1,6 @@
-"""A scripted day for live statistics: ``DAY`` at midnight UTC, times given as "HH:MM:SS",
-and a monotonic clock that reads seconds since that midnight, so durations read easily."""
+"""Clocks for tests. A scripted day for live statistics: ``DAY`` at midnight UTC, times given
+as "HH:MM:SS", and a monotonic clock that reads seconds since that midnight, so durations read
+easily. ``Ticking``: a bare monotonic clock (``() -> float``) the test moves by hand."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ class FakeClock:
 
     def mono(self) -> float:
         return since_midnight(at(self.now))
+
+
+@dataclass
+class Ticking:
+    """A monotonic clock the test moves by hand: ``clock.t += 30``."""
+
+    t: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
 
 
 _: type[LiveClock] = FakeClock  # checked by mypy: the fake has every method of the port

@@ -44,18 +44,9 @@ from cti.events import (
 )
 from tests.fakes.acd import FakePbx, settle
 from tests.fakes.ami import ScriptedAmi, error
+from tests.fakes.clock import Ticking
 
 E = TypeVar("E", bound=DomainEvent)
-
-
-@dataclass
-class Ticking:
-    """A monotonic clock the test moves by hand."""
-
-    t: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 CONFIG = AcdConfig(
