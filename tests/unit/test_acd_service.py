@@ -24,9 +24,9 @@ from acd.pbx_events import (
 )
 from acd.service import RESYNC_BUSY, AcdRequestRejected, AcdService
 from cti.ami.messages import Event
-from cti.ami.subscriptions import EventHub
 from hotline.acd.ami_feed import AmiPbxFeed
 from tests.fakes.acd import CONFIG, FakePbx, ManualTime, held, settle
+from tests.fakes.ami import ScriptedAmi
 
 
 @pytest.fixture
@@ -203,14 +203,10 @@ async def test_lost_ami_events_trigger_a_rebuild_from_asterisk(
 
 
 async def test_the_ami_feed_reports_dropped_events() -> None:
-    hub = EventHub()
-
-    class Ami:
-        subscribe = hub.subscribe
-
-    adapter = AmiPbxFeed(Ami(), queue_size=2)  # type: ignore[arg-type]
+    ami = ScriptedAmi()
+    adapter = AmiPbxFeed(ami, queue_size=2)
     for n in range(4):  # two more than the subscription holds: the two oldest are lost
-        hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
-    hub.close()
+        ami.hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
+    ami.hub.close()
     seen = [event async for event in adapter.events()]
     assert seen == [EventsLost(2), ChannelGone("c2"), ChannelGone("c3")]
