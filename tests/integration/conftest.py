@@ -2,13 +2,14 @@
 started once per run. Provisioning is done by the project's own script (cached); the suite
 fails, never skips, when the PBX cannot be started.
 
-Also the fixtures several modules share: a scratch PostgreSQL database of each test's own
-(``pg_settings``, migrated: ``pg_db``) and the web pages over the fakes for the agent desktop
-(``desk_site``).
+Also the fixtures several modules share: ``clean_pbx`` (no channel up, before and after), a
+scratch PostgreSQL database of each test's own (``pg_settings``, migrated: ``pg_db``) and the
+web pages over the fakes for the agent desktop (``desk_site``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -32,6 +33,15 @@ def pbx() -> Iterator[PbxUnderTest]:
     yield PbxUnderTest(settings, instance)
     if not was_running:
         instance.down()
+
+
+@pytest.fixture
+async def clean_pbx(pbx: PbxUnderTest) -> AsyncIterator[PbxUnderTest]:
+    """The PBX with no channel up, before and after the test."""
+    await asyncio.to_thread(pbx.cli, "channel request hangup all")
+    await pbx.cli_until("core show channels count", r"\b0 active channels")
+    yield pbx
+    await asyncio.to_thread(pbx.cli, "channel request hangup all")
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ of its own (AMI 15038, FastAGI target 14573) so it never collides with a develop
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 from dataclasses import dataclass
 
 from cti.settings import AgiSettings, AmiSettings, Settings, load_settings
@@ -33,6 +35,18 @@ class PbxUnderTest:
 
     def cli(self, command: str) -> str:
         return self.pbx.cli(command)
+
+    async def cli_until(self, command: str, pattern: str, within_s: float = 8.0) -> str:
+        """Run the CLI ``command`` every 0.1 s until its output matches ``pattern``: that output."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        out = ""
+        while loop.time() < deadline:
+            out = await asyncio.to_thread(self.pbx.cli, command)
+            if re.search(pattern, out):
+                return out
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{pattern!r} not seen in {command!r} within {within_s}s:\n{out}")
 
     def restart(self) -> None:
         self.pbx.restart()
