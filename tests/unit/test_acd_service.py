@@ -30,11 +30,6 @@ from tests.fakes.ami import ScriptedAmi
 
 
 @pytest.fixture
-def time() -> ManualTime:
-    return ManualTime()
-
-
-@pytest.fixture
 async def rig(time: ManualTime) -> AsyncIterator[tuple[AcdService, FakePbx]]:
     pbx = FakePbx()
     service = AcdService(CONFIG, pbx, clock=time.clock, scheduler=time)
