@@ -40,15 +40,17 @@ def stamped(ts: datetime) -> Stamp:
 
 @dataclass
 class FakeClock:
-    """``hotline.live.stats.LiveClock`` at ``now`` ("HH:MM:SS") of ``DAY``."""
+    """``hotline.live.stats.LiveClock`` at ``now`` ("HH:MM:SS") of ``DAY``, or of ``days``
+    later (the monotonic clock still counts from ``DAY``'s midnight)."""
 
     now: str = "09:00:00"
+    days: int = 0
 
     def wall(self) -> datetime:
-        return at(self.now)
+        return at(self.now) + timedelta(days=self.days)
 
     def mono(self) -> float:
-        return since_midnight(at(self.now))
+        return since_midnight(self.wall())
 
 
 @dataclass

@@ -185,16 +185,9 @@ async def test_lost_ami_events_trigger_a_rebuild_from_asterisk(
     rig: tuple[AcdService, FakePbx],
 ) -> None:
     _service, pbx = rig
-    rebuilt = asyncio.Event()
-    original = pbx.snapshot
-
-    async def snapshot() -> PbxSnapshot:
-        rebuilt.set()
-        return await original()
-
-    pbx.snapshot = snapshot  # type: ignore[method-assign]
+    pbx.snapshot_taken.clear()  # the start's own
     pbx.queue.put_nowait(EventsLost(3))
-    await asyncio.wait_for(rebuilt.wait(), 1)
+    await asyncio.wait_for(pbx.snapshot_taken.wait(), 1)
 
 
 async def test_the_ami_feed_reports_dropped_events() -> None:

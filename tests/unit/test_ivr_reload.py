@@ -17,11 +17,17 @@ from watchfiles import Change
 from cti.settings import ApiSettings, ApiToken
 from hotline.api.config_status import config_status_router
 from ivr.actions import demo_registry
-from ivr.reload import is_config_change
+from ivr.reload import ConfigStore, is_config_change
 from ivr.runner import IvrRunner
 from tests.fakes.ivr import OPEN, FakeChannel, Recorder, config_store, edit, editable_test_bank
 
 TOKEN = "supervisor-token-0123456789"
+
+
+def version(store: ConfigStore) -> str:
+    snapshot = store.current()
+    assert snapshot is not None, "no configuration served"
+    return snapshot.version
 
 
 @pytest.fixture
@@ -110,7 +116,7 @@ async def test_call_in_progress_keeps_its_snapshot(config_dir: Path) -> None:
                        clock=lambda: OPEN)  # fmt: skip
     call = asyncio.create_task(runner(channel))
     await reloaded.wait()
-    old_version = store.current().version  # type: ignore[union-attr]
+    old_version = version(store)
     # While the caller is in the main menu, agents' queue changes for new calls.
     edit(config_dir / "ivr" / "bank.yaml", "queue: general\n", "queue: lost-card\n")
     assert await store.reload()
@@ -172,13 +178,13 @@ def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     body = client.get("/api/v1/config/status", headers=headers).json()
     assert body["serving"] is True
-    assert body["version"] == store.current().version  # type: ignore[union-attr]
+    assert body["version"] == version(store)
     assert body["last_error"] is None
     assert "ivr/bank.yaml" in body["files"]
     edit(config_dir / "skills.yaml", "- {id: general}", "- {id: general, colour: red}")
     assert not store.load()
     body = client.get("/api/v1/config/status", headers=headers).json()
-    assert body["version"] == store.current().version  # type: ignore[union-attr]
+    assert body["version"] == version(store)
     problem = body["last_error"]["problems"][0]
     assert problem["file"].endswith("skills.yaml")
     assert problem["line"] == 4

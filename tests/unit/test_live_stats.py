@@ -179,9 +179,7 @@ def test_a_new_day_starts_from_zero() -> None:
     stats.apply(CallQueued(call_id="c8", queue="cards", **when("23:59:59")))
     next_day = DAY + timedelta(days=1, seconds=5)
     stats.apply(CallAbandoned(call_id="c8", queue="cards", ts=next_day, mono=mono("23:59:59") + 6))
-    clock.now = "09:07:00"  # unused from here: the clock below is the next day's
-    clock.wall = lambda: next_day  # type: ignore[method-assign]
-    clock.mono = lambda: mono("23:59:59") + 6  # type: ignore[method-assign]
+    clock.days, clock.now = 1, "00:00:05"
     figures = stats.queue_stats("cards")
     assert figures is not None
     assert figures.today.start == "2026-03-03T00:00:00+00:00"
