@@ -157,7 +157,7 @@ def make_settings(server: FakeAmi, **overrides: object) -> AmiSettings:
         "ignore_events": [],
     }
     values.update(overrides)
-    return AmiSettings(**values)
+    return AmiSettings.model_validate(values)
 
 
 def our_tasks() -> set[asyncio.Task[object]]:

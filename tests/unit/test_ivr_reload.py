@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from watchfiles import Change
 
 from cti.settings import ApiSettings, ApiToken
@@ -170,7 +171,7 @@ def test_status_endpoint_shows_version_and_last_error(config_dir: Path) -> None:
     assert store.load()
     app = FastAPI()
     app.state.api_settings = ApiSettings(
-        tokens=[ApiToken(name="sup", role="supervisor", token=TOKEN)]
+        tokens=[ApiToken(name="sup", role="supervisor", token=SecretStr(TOKEN))]
     )
     app.include_router(config_status_router(store))
     client = TestClient(app)

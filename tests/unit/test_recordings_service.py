@@ -229,7 +229,9 @@ TOKENS = {
 def client_for(rig: Rig) -> httpx.AsyncClient:
     app = FastAPI()
     tokens = [
-        ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)
+        ApiToken.model_validate(
+            {"name": name, "role": name.replace("other-", ""), "token": token, "agent_id": agent}
+        )
         for name, (agent, token) in TOKENS.items()
     ]
     app.state.api_settings = ApiSettings(tokens=tokens)
