@@ -34,11 +34,8 @@ log = logging.getLogger("acd.announce")  # its name from before the move: log qu
 MAX_VISIT_S = 12.0
 
 
-class AnnounceSession(Protocol):
-    """What the handler uses of the caller's AGI session (``cti.agi.session.AgiSession``)."""
-
-    @property
-    def env(self) -> AgiEnvironment: ...
+class AnnounceChannel(Protocol):
+    """What a speaker (``SayNumber``, ``Prompt``) uses of the caller's AGI session."""
 
     async def stream_file(
         self, file: str, escape_digits: str = "", sample_offset: int | None = None
@@ -48,13 +45,20 @@ class AnnounceSession(Protocol):
         self, number: int, escape_digits: str = "", gender: str | None = None
     ) -> str | None: ...
 
+
+class AnnounceSession(AnnounceChannel, Protocol):
+    """What the handler uses of the caller's AGI session (``cti.agi.session.AgiSession``)."""
+
+    @property
+    def env(self) -> AgiEnvironment: ...
+
     async def set_variable(self, name: str, value: str) -> None: ...
 
     async def get_variable(self, name: str) -> str | None: ...
 
 
-SayNumber = Callable[[AnnounceSession, int, str], Awaitable[None]]
-Prompt = Callable[[AnnounceSession, str, str], Awaitable[None]]
+SayNumber = Callable[[AnnounceChannel, int, str], Awaitable[None]]
+Prompt = Callable[[AnnounceChannel, str, str], Awaitable[None]]
 
 
 class HoldAnnouncements(Protocol):
@@ -67,11 +71,11 @@ class HoldAnnouncements(Protocol):
     def announcement(self, call_id: str) -> Announcement | None: ...
 
 
-async def asterisk_say_number(session: AnnounceSession, number: int, language: str) -> None:
+async def asterisk_say_number(session: AnnounceChannel, number: int, language: str) -> None:
     await session.say_number(number)
 
 
-async def asterisk_prompt(session: AnnounceSession, name: str, language: str) -> None:
+async def asterisk_prompt(session: AnnounceChannel, name: str, language: str) -> None:
     await session.stream_file(name)
 
 
