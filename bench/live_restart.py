@@ -23,6 +23,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -60,6 +61,12 @@ def fresh() -> LiveStats:
     return LiveStats(LiveSettings(), clock=Clock(NOW))
 
 
+def cards_figures(stats: LiveStats) -> dict[str, Any]:
+    queue = stats.queue_stats("cards")
+    assert queue is not None, "no figures for the queue cards"
+    return asdict(queue)
+
+
 async def run(settings: DatabaseSettings, label: str, days: list[list[DomainEvent]]) -> float:
     await upgrade_async(settings)
     async with Database(settings) as db:
@@ -78,8 +85,7 @@ async def run(settings: DatabaseSettings, label: str, days: list[list[DomainEven
         # The replay rebuilds durations from wall-clock stamps: so does this reference.
         expected.apply(replace(event, mono=Clock(event.ts).mono()))
     expected.replayed()
-    mine = asdict(stats.queue_stats("cards") or {})  # type: ignore[call-overload]
-    theirs = asdict(expected.queue_stats("cards") or {})  # type: ignore[call-overload]
+    mine, theirs = cards_figures(stats), cards_figures(expected)
     assert mine == theirs, (mine, theirs)
     assert done.events == len(days[-1]), done
     today = mine["today"]

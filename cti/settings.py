@@ -185,7 +185,7 @@ class LiveSettings(BaseModel):
     # At start-up, replay today's event log into the statistics, so a restart does not reset
     # the wallboards (off: figures count from the start of the process).
     rebuild_on_start: bool = True
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)  # type: ignore[arg-type]
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -229,15 +229,15 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    ami: AmiSettings = Field(default_factory=AmiSettings)  # type: ignore[arg-type]
-    agi: AgiSettings = Field(default_factory=AgiSettings)  # type: ignore[arg-type]
-    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    pbx: PbxSettings = Field(default_factory=PbxSettings)  # type: ignore[arg-type]
-    ivr: IvrSettings = Field(default_factory=IvrSettings)  # type: ignore[arg-type]
-    event_log: EventLogSettings = Field(default_factory=EventLogSettings)  # type: ignore[arg-type]
-    live: LiveSettings = Field(default_factory=LiveSettings)  # type: ignore[arg-type]
+    pbx: PbxSettings = Field(default_factory=PbxSettings)
+    ivr: IvrSettings = Field(default_factory=IvrSettings)
+    event_log: EventLogSettings = Field(default_factory=EventLogSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     config_dir: Path = Path("config")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -10,18 +10,32 @@ rebuild from Asterisk.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from acd.pbx_events import EVENT_NAMES, EventsLost, PbxEvent, SavedAgent, translate
-from cti.ami.client import AmiClient
+from cti.ami.call_control import AmiActions
 from cti.ami.errors import AmiError
+from cti.ami.subscriptions import EventFilter, Overflow, Subscription
 from cti.call_control import CallControlError
 
 AGENT_FAMILY = "hotline-acd/agents"  # AstDB family of the saved agents
 
 
+class AmiFeedSource(AmiActions, Protocol):
+    """What the feed uses of ``cti.ami.client.AmiClient``: actions and a subscription."""
+
+    def subscribe(
+        self,
+        selector: EventFilter = None,
+        *,
+        maxsize: int = 1000,
+        overflow: Overflow = "drop_oldest",
+    ) -> Subscription: ...
+
+
 class AmiPbxFeed:
     def __init__(
-        self, ami: AmiClient, *, agent_family: str = AGENT_FAMILY, queue_size: int = 100_000
+        self, ami: AmiFeedSource, *, agent_family: str = AGENT_FAMILY, queue_size: int = 100_000
     ) -> None:
         self._ami = ami
         self._family = agent_family  # tests use their own, the PBX may be shared

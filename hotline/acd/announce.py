@@ -10,7 +10,8 @@ down the AGI fails at once and the music goes on.
 Numbers are spoken by a ``SayNumber`` port. The default uses Asterisk's own SAY NUMBER and
 ``queue-*`` core sounds, which exist in English only on the Debian root; the composition root
 can pass a speaker built on the IVR's per-language number vocabulary for Chinese callers
-(``hotline.acd.announce_voice``). Of the ACD the handler reads only ``HoldAnnouncements``.
+(``hotline.acd.announce_voice``). Of the ACD the handler reads only ``HoldAnnouncements``, of
+the AGI session only ``AnnounceSession``.
 """
 
 from __future__ import annotations
@@ -24,15 +25,40 @@ from typing import Protocol
 
 from acd.call_record import Announcement
 from acd.model import AcdConfig
+from cti.agi.environment import AgiEnvironment
 from cti.agi.errors import AgiError, AgiHangup
-from cti.agi.session import AgiSession
 from cti.variables import HOTLINE_ANNOUNCE_EVERY, HOTLINE_LANGUAGE
 
 log = logging.getLogger("acd.announce")  # its name from before the move: log queries use it
 
 MAX_VISIT_S = 12.0
-SayNumber = Callable[[AgiSession, int, str], Awaitable[None]]
-Prompt = Callable[[AgiSession, str, str], Awaitable[None]]
+
+
+class AnnounceChannel(Protocol):
+    """What a speaker (``SayNumber``, ``Prompt``) uses of the caller's AGI session."""
+
+    async def stream_file(
+        self, file: str, escape_digits: str = "", sample_offset: int | None = None
+    ) -> tuple[str | None, int]: ...
+
+    async def say_number(
+        self, number: int, escape_digits: str = "", gender: str | None = None
+    ) -> str | None: ...
+
+
+class AnnounceSession(AnnounceChannel, Protocol):
+    """What the handler uses of the caller's AGI session (``cti.agi.session.AgiSession``)."""
+
+    @property
+    def env(self) -> AgiEnvironment: ...
+
+    async def set_variable(self, name: str, value: str) -> None: ...
+
+    async def get_variable(self, name: str) -> str | None: ...
+
+
+SayNumber = Callable[[AnnounceChannel, int, str], Awaitable[None]]
+Prompt = Callable[[AnnounceChannel, str, str], Awaitable[None]]
 
 
 class HoldAnnouncements(Protocol):
@@ -45,11 +71,11 @@ class HoldAnnouncements(Protocol):
     def announcement(self, call_id: str) -> Announcement | None: ...
 
 
-async def asterisk_say_number(session: AgiSession, number: int, language: str) -> None:
+async def asterisk_say_number(session: AnnounceChannel, number: int, language: str) -> None:
     await session.say_number(number)
 
 
-async def asterisk_prompt(session: AgiSession, name: str, language: str) -> None:
+async def asterisk_prompt(session: AnnounceChannel, name: str, language: str) -> None:
     await session.stream_file(name)
 
 
@@ -58,10 +84,10 @@ def announce_handler(
     *,
     say_number: SayNumber = asterisk_say_number,
     prompt: Prompt = asterisk_prompt,
-) -> Callable[[AgiSession], Awaitable[None]]:
+) -> Callable[[AnnounceSession], Awaitable[None]]:
     """The FastAGI route ``acd-announce``."""
 
-    async def acd_announce(session: AgiSession) -> None:
+    async def acd_announce(session: AnnounceSession) -> None:
         announcement = acd.announcement(session.env.uniqueid)
         if announcement is None:
             return  # being connected, or unknown (Hotline restarted): keep the pacing
@@ -84,7 +110,7 @@ def announce_handler(
 
 
 async def _say_position(
-    session: AgiSession, position: int, language: str, say_number: SayNumber, prompt: Prompt
+    session: AnnounceSession, position: int, language: str, say_number: SayNumber, prompt: Prompt
 ) -> None:
     if position <= 1:
         await _play(prompt, session, "queue-youarenext", language)
@@ -95,7 +121,7 @@ async def _say_position(
 
 
 async def _say_wait(
-    session: AgiSession, ewt_s: float, language: str, say_number: SayNumber, prompt: Prompt
+    session: AnnounceSession, ewt_s: float, language: str, say_number: SayNumber, prompt: Prompt
 ) -> None:
     minutes = max(1, math.ceil(ewt_s / 60))
     await _play(prompt, session, "queue-holdtime", language)
@@ -105,7 +131,7 @@ async def _say_wait(
     await _play(prompt, session, "queue-minute" if minutes == 1 else "queue-minutes", language)
 
 
-async def _play(prompt: Prompt, session: AgiSession, name: str, language: str) -> None:
+async def _play(prompt: Prompt, session: AnnounceSession, name: str, language: str) -> None:
     try:
         await prompt(session, name, language)
     except AgiHangup:

@@ -19,9 +19,10 @@ gap. A hangup is never swallowed.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from cti.agi.errors import AgiCommandFailed
+from hotline.acd.announce import AnnounceChannel
 from ivr.say import SAY_DIR, VOCABULARY, CannotSay, spoken_tokens
 
 log = logging.getLogger("hotline.ivr.announce")
@@ -36,18 +37,6 @@ ANNOUNCEMENT_AUDIO: dict[str, str] = {
     "queue-minute": "hold-minute",
     "queue-minutes": "hold-minutes",
 }
-
-
-class AnnounceChannel(Protocol):
-    """What the voice uses of ``cti.agi.AgiSession`` (a fake implements it in unit tests)."""
-
-    async def stream_file(
-        self, file: str, escape_digits: str = "", sample_offset: int | None = None
-    ) -> tuple[str | None, int]: ...
-
-    async def say_number(
-        self, number: int, escape_digits: str = "", gender: str | None = None
-    ) -> str | None: ...
 
 
 def count_tokens(number: int, language: str) -> list[str]:

@@ -29,7 +29,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,10 @@ class EventLogWriter:
         settings: EventLogSettings,
         *,
         folder: RecordFolder | None = None,
+        monotonic: Callable[[], float] = time.monotonic,  # batch ages and retry back-off
     ) -> None:
         self._bus = bus
+        self._monotonic = monotonic
         self._db = database
         self._settings = settings
         self._folder = folder or RecordFolder(settings.short_abandon_s)
@@ -204,9 +206,9 @@ class EventLogWriter:
         while not done:
             while len(batch) < size and (event := sub.get_nowait()) is not None:
                 if not batch:
-                    deadline = time.monotonic() + interval
+                    deadline = self._monotonic() + interval
                 batch.append(event)
-            now = time.monotonic()
+            now = self._monotonic()
             drained = len(batch) < size
             if batch and (not drained or now >= deadline or self._flush_waiters):
                 self._emit(batch)
@@ -227,7 +229,7 @@ class EventLogWriter:
                 done = True
             else:
                 if not batch:
-                    deadline = time.monotonic() + interval
+                    deadline = self._monotonic() + interval
                 batch.append(event)
         if batch:
             self._emit(batch)
@@ -246,7 +248,7 @@ class EventLogWriter:
         if self._spooling:
             await self._replay()
         while True:
-            timeout = max(0.0, self._retry_at - time.monotonic()) if self._spooling else None
+            timeout = max(0.0, self._retry_at - self._monotonic()) if self._spooling else None
             try:
                 async with asyncio.timeout(timeout):
                     item = await self._items.get()
@@ -262,7 +264,7 @@ class EventLogWriter:
             self._inflight = item
             if self._spooling:
                 await self._to_spool(item)
-                if time.monotonic() >= self._retry_at:
+                if self._monotonic() >= self._retry_at:
                     await self._replay()
             elif not await self._write(item):
                 self._spooling = True
@@ -304,7 +306,7 @@ class EventLogWriter:
 
     def _schedule_retry(self) -> None:
         delay = self._retry_delay * random.uniform(0.8, 1.2)  # jitter: no thundering herd
-        self._retry_at = time.monotonic() + delay
+        self._retry_at = self._monotonic() + delay
         self._retry_delay = min(self._retry_delay * 2, self._settings.retry_max_s)
 
     async def _replay(self) -> None:

@@ -26,6 +26,7 @@ class FakePbx:
     actions: list[tuple[Any, ...]] = field(default_factory=list)
     saved: dict[str, SavedAgent] = field(default_factory=dict)
     snapshot_value: PbxSnapshot = field(default_factory=PbxSnapshot)
+    snapshot_taken: asyncio.Event = field(default_factory=asyncio.Event)  # set by snapshot()
     fail_connect: bool = False
     fail: set[str] = field(default_factory=set)  # verbs that fail as if the channel were gone
     alive: set[str] = field(default_factory=set)
@@ -96,6 +97,7 @@ class FakePbx:
             self.saved[agent_id] = saved
 
     async def snapshot(self) -> PbxSnapshot:
+        self.snapshot_taken.set()
         return self.snapshot_value
 
 

@@ -1,4 +1,5 @@
-"""A scripted AMI link: records every action and answers from a table (``AmiActions``)."""
+"""A scripted AMI link: records every action and answers from a table (``AmiActions``); its
+events are what the test publishes on ``hub`` (``AmiFeedSource``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Callable, Sequence
 from cti.ami.errors import AmiActionError
 from cti.ami.link import Headers, ListResult
 from cti.ami.messages import Event, Response
+from cti.ami.subscriptions import EventFilter, EventHub, Overflow, Subscription
+from hotline.acd.ami_feed import AmiFeedSource
 
 Answer = Callable[[str, dict[str, str | Sequence[str]]], Response | None]
 
@@ -34,7 +37,17 @@ class ScriptedAmi:
     def __init__(self, answer: Answer | None = None) -> None:
         self.actions: list[tuple[str, dict[str, str | Sequence[str]]]] = []
         self.channels: list[Event] = []
+        self.hub = EventHub()
         self._answer = answer or (lambda name, fields: None)
+
+    def subscribe(
+        self,
+        selector: EventFilter = None,
+        *,
+        maxsize: int = 1000,
+        overflow: Overflow = "drop_oldest",
+    ) -> Subscription:
+        return self.hub.subscribe(selector, maxsize=maxsize, overflow=overflow)
 
     async def action(
         self,
@@ -65,3 +78,8 @@ class ScriptedAmi:
     ) -> ListResult:
         self.actions.append((name, {**(headers or {}), **fields}))
         return ListResult(ok(), list(self.channels) if name == "CoreShowChannels" else [], None)
+
+
+# Checked by mypy: the fake has what the call-control port (``AmiActions``) and the ACD's feed
+# use of the AMI client.
+_: type[AmiFeedSource] = ScriptedAmi

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cti.call_control import CallControlError
+from recordings.ports import Clock, RecordingPbx
 
 
 @dataclass
@@ -49,3 +50,7 @@ class FakeClock:
         self.slept.append(seconds)
         self.mono += seconds
         await asyncio.sleep(0)  # still a suspension point, as the real one
+
+
+# Checked by mypy: each fake has every method of its port.
+_: tuple[type[RecordingPbx], type[Clock]] = (FakeRecordingPbx, FakeClock)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from staffing.forecast import DayKind
+from staffing.ports import CallHistory, HolidayCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,7 @@ class FakeHolidayCalendar:
 
     def special_days(self, queue: str) -> Mapping[date, DayKind]:
         return self.days
+
+
+# Checked by mypy: each fake has every method of its port.
+_: tuple[type[CallHistory], type[HolidayCalendar]] = (FakeCallHistory, FakeHolidayCalendar)

@@ -20,7 +20,7 @@ from typing import TypeVar
 from acd.model import AcdConfig, Agent, Queue
 from cti.ami.client import AmiClient
 from cti.ami.messages import Event
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 _AGENT_CHANNEL = re.compile(r"^Local/(agent\d+)@test-agents-")
 _CALLER_CHANNEL = re.compile(r"^Local/([a-z0-9-]+)@hotline-acd-test-[0-9a-f]+;2$")

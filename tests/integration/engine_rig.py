@@ -26,7 +26,7 @@ from hotline.service import Engine, build_engine, serve
 from ivr.config import load_config
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from tests.integration.acd_helpers import ensure_acd_dialplan
-from tests.integration.conftest import TEST_AGI_PORT, PbxUnderTest
+from tests.integration.pbx import TEST_AGI_PORT, PbxUnderTest
 
 DID = "96002"
 CALLER = "13800000000"  # a VIP number of the bank hotline

@@ -32,7 +32,7 @@ from tests.integration.acd_helpers import (
     place_call,
     set_agent,
 )
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 

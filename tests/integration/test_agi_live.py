@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,32 +33,12 @@ from cti.agi import (
 )
 from cti.agi.codec import State
 from cti.settings import AgiSettings
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "agi" / "live_asterisk22_ivr.json"
 Handler = Callable[[AgiSession], Awaitable[None]]
-
-
-async def _poll(pbx: PbxUnderTest, command: str, pattern: str, within_s: float = 8.0) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    out = ""
-    while loop.time() < deadline:
-        out = await asyncio.to_thread(pbx.cli, command)
-        if re.search(pattern, out):
-            return out
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{pattern!r} not seen in {command!r} within {within_s}s:\n{out}")
-
-
-@pytest.fixture
-async def clean_pbx(pbx: PbxUnderTest) -> AsyncIterator[PbxUnderTest]:
-    await asyncio.to_thread(pbx.cli, "channel request hangup all")
-    await _poll(pbx, "core show channels count", r"\b0 active channels")
-    yield pbx
-    await asyncio.to_thread(pbx.cli, "channel request hangup all")
 
 
 class Recorder:
@@ -155,7 +134,7 @@ async def test_real_call_environment_dtmf_variables_prompt_and_hangup(
     async with agi_server(clean_pbx, ivr, recorder=record) as (server, rec):
         await asyncio.to_thread(originate, clean_pbx, "SendDTMF wwww1234w9")
         await asyncio.wait_for(done.wait(), 20)
-        await _poll(clean_pbx, "core show channels count", r"\b0 active channels")
+        await clean_pbx.cli_until("core show channels count", r"\b0 active channels")
 
     assert "error" not in seen, seen.get("error")
     env = seen["env"]
@@ -208,10 +187,10 @@ async def test_missing_sound_is_a_failure_not_a_hangup(
             # res_agi.c: a command that returns RESULT_FAILURE on a live channel makes the
             # whole AGI() end with AGISTATUS=FAILURE, so the dialplan takes its safety net
             # even though a route was written.
-            await _poll(clean_pbx, "queue show hotline-fallback", r"has 1 calls")
+            await clean_pbx.cli_until("queue show hotline-fallback", r"has 1 calls")
         else:
             # The route we wrote is followed: the dialplan hangs up (before the 10 s Wait).
-            await _poll(clean_pbx, "core show channels count", r"\b0 active channels")
+            await clean_pbx.cli_until("core show channels count", r"\b0 active channels")
     assert "error" not in seen, seen.get("error")
     assert seen["status"] == 6  # AST_STATE_UP
     if play_missing_sound:

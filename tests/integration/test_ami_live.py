@@ -9,7 +9,7 @@ import pytest
 
 from cti.ami import AmiAuthError, AmiClient, AmiConnectionError, Event
 from cti.settings import AmiSettings
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 
@@ -77,7 +77,7 @@ async def test_originate_into_fallback_queue_emits_call_events(pbx: PbxUnderTest
         assert join.get("CallerIDName") == "张伟"
         await client.action("Hangup", Channel=join["Channel"])
         hangup = await next_named("Hangup")
-        assert hangup.get("Channel", "").startswith("Local/95555@")
+        assert hangup["Channel"].startswith("Local/95555@")
 
 
 async def test_reconnect_and_resync_after_restart(pbx: PbxUnderTest) -> None:

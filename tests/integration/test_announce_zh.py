@@ -45,7 +45,7 @@ from tests.integration.acd_helpers import (
     run_tag,
     set_agent,
 )
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 
@@ -161,7 +161,7 @@ async def test_chinese_and_english_callers_hear_their_own_language(
     async def acd_announce(session: AgiSession) -> None:
         recorder = visits.by_call.setdefault(session.env.uniqueid, Recorder(session))
         try:
-            await handler(recorder)  # type: ignore[arg-type]
+            await handler(recorder)
         finally:
             visits.finished(session.env.uniqueid).set()
 

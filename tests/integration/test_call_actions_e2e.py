@@ -35,7 +35,7 @@ from tests.integration.acd_helpers import (
     place_call,
     set_agent,
 )
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 
@@ -217,8 +217,8 @@ async def test_blind_transfer_to_a_queue_then_to_an_agent(rig: Rig) -> None:
         await set_agent(rig.ami, agent, talk=30)
     try:
         async with CallWatch(rig.ami) as watch:
-            for agent in ("agent1", "agent2", "agent3"):
-                await acd.login(agent)
+            for agent_id in ("agent1", "agent2", "agent3"):
+                await acd.login(agent_id)
             call_id = await answered_call(rig, acd, watch, "t1", first.id)
             assert watch.offered()[-1][1] == "agent1"
             await acd.calls.transfer(call_id, "queue", second.id)

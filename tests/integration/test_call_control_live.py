@@ -11,7 +11,7 @@ import pytest
 from cti.ami import AmiClient, Event
 from cti.ami.call_control import AmiCallControl
 from cti.call_control import CallControlError, Originate, RedirectTo
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 pytestmark = pytest.mark.pbx
 

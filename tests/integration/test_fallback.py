@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import pytest
-
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -22,30 +20,11 @@ async def _read_env(reader: asyncio.StreamReader) -> dict[str, str]:
     return env
 
 
-async def _poll(pbx: PbxUnderTest, command: str, pattern: str, within_s: float = 8.0) -> str:
-    deadline = asyncio.get_running_loop().time() + within_s
-    out = ""
-    while asyncio.get_running_loop().time() < deadline:
-        out = await asyncio.to_thread(pbx.cli, command)
-        if re.search(pattern, out):
-            return out
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{pattern!r} not seen in {command!r} within {within_s}s:\n{out}")
-
-
 def _waiting_callers(pbx: PbxUnderTest) -> int:
     out = pbx.cli("queue show hotline-fallback")
     match = re.search(r"has (\d+) calls", out)
     assert match, out
     return int(match.group(1))
-
-
-@pytest.fixture
-async def clean_pbx(pbx: PbxUnderTest) -> AsyncIterator[PbxUnderTest]:
-    await asyncio.to_thread(pbx.cli, "channel request hangup all")
-    await _poll(pbx, "core show channels count", r"\b0 active channels")
-    yield pbx
-    await asyncio.to_thread(pbx.cli, "channel request hangup all")
 
 
 async def _fake_agi(behaviour: Behaviour, port: int) -> asyncio.Server:
@@ -59,7 +38,7 @@ def _originate(pbx: PbxUnderTest, did: str = "95555") -> None:
 async def test_unreachable_fastagi_falls_back_to_native_queue(clean_pbx: PbxUnderTest) -> None:
     # Nothing listens on the FastAGI port: AGI() sets AGISTATUS=FAILURE.
     await asyncio.to_thread(_originate, clean_pbx)
-    await _poll(clean_pbx, "queue show hotline-fallback", r"has 1 calls")
+    await clean_pbx.cli_until("queue show hotline-fallback", r"has 1 calls")
 
 
 async def test_fastagi_dying_mid_session_falls_back(clean_pbx: PbxUnderTest) -> None:
@@ -75,7 +54,7 @@ async def test_fastagi_dying_mid_session_falls_back(clean_pbx: PbxUnderTest) -> 
     server = await _fake_agi(die_after_env, clean_pbx.agi_port)
     async with server:
         await asyncio.to_thread(_originate, clean_pbx)
-        await _poll(clean_pbx, "queue show hotline-fallback", r"has 1 calls")
+        await clean_pbx.cli_until("queue show hotline-fallback", r"has 1 calls")
     assert seen and seen[0]["agi_network_script"] == "ivr?did=95555"
     assert seen[0]["agi_extension"] == "95555"
 
@@ -95,7 +74,7 @@ async def test_route_written_by_cti_is_followed(clean_pbx: PbxUnderTest) -> None
     async with server:
         await asyncio.to_thread(_originate, clean_pbx)
         await asyncio.wait_for(routed.wait(), 8)
-        await _poll(clean_pbx, "core show channels count", r"\b0 active channels")
+        await clean_pbx.cli_until("core show channels count", r"\b0 active channels")
     assert _waiting_callers(clean_pbx) == 0
 
 
@@ -110,4 +89,4 @@ async def test_unknown_route_falls_back(clean_pbx: PbxUnderTest) -> None:
     server = await _fake_agi(route_garbage, clean_pbx.agi_port)
     async with server:
         await asyncio.to_thread(_originate, clean_pbx)
-        await _poll(clean_pbx, "queue show hotline-fallback", r"has 1 calls")
+        await clean_pbx.cli_until("queue show hotline-fallback", r"has 1 calls")

@@ -27,12 +27,12 @@ from cti.agi.server import AgiServer
 from cti.settings import IvrSettings
 from hotline.ivr.call import CallReport, CallScript, place_test_call
 from hotline.routes import build_ivr
-from ivr.commands import ActionFinished, DigitsEntered, Event, SessionEnded
+from ivr.commands import ActionFinished, DigitsEntered, Event, RetriesExhausted, SessionEnded
 from ivr.config import load_config
 from ivr.ports import CallInfo
 from ivr.prompts import EspeakSynthesizer, build_prompts, wanted_audio
 from ivr.runner import log_event
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ivr" / "e2e"
 DID = "96001"
@@ -157,8 +157,8 @@ async def test_invalid_key_then_timeout_leaves_for_the_destination(ivr: Ivr) -> 
     names = [type(event).__name__ for event in ivr.of(report)]
     assert names.count("DigitsEntered") == 2
     assert "InputTimedOut" in names
-    retries = [e for e in ivr.of(report) if type(e).__name__ == "RetriesExhausted"]
-    assert [(e.cause, e.destination) for e in retries] == [("timeout", "bank.bye")]  # type: ignore[attr-defined]
+    retries = [e for e in ivr.of(report) if isinstance(e, RetriesExhausted)]
+    assert [(e.cause, e.destination) for e in retries] == [("timeout", "bank.bye")]
 
 
 @pytest.mark.parametrize("now", [NIGHT, HOLIDAY], ids=["night", "holiday"])

@@ -40,7 +40,6 @@ from tests.integration.acd_helpers import (
     set_agent,
 )
 from tests.integration.browser import ARGS, CHROMIUM
-from tests.integration.conftest import PbxUnderTest
 from tests.integration.engine_rig import (
     ADMIN_TOKEN,
     AGENT_TOKEN,
@@ -55,6 +54,7 @@ from tests.integration.engine_rig import (
     running_engine,
     until_stored,
 )
+from tests.integration.pbx import PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "live_e2e"
 RING_S, TALK_S = 2, 3

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from hotline.pbx import ASTERISK
-from tests.integration.conftest import TEST_AMI_PORT, PbxUnderTest
+from tests.integration.pbx import TEST_AMI_PORT, PbxUnderTest
 
 
 def test_runs_asterisk_22(pbx: PbxUnderTest) -> None:

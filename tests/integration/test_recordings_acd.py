@@ -22,7 +22,6 @@ import pytest
 from recordings.policy import RecordingConfig
 from recordings.records import StoredRecording
 from tests.integration.audio import soxi_duration
-from tests.integration.conftest import PbxUnderTest
 from tests.integration.engine_rig import (
     CALLER,
     CARD,
@@ -34,6 +33,7 @@ from tests.integration.engine_rig import (
     running_engine,
     until_stored,
 )
+from tests.integration.pbx import PbxUnderTest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "recordings_acd"
 RING_S, TALK_S = 1, 3

@@ -35,7 +35,7 @@ from hotline.storage.recording_store import SqlRecordingStore
 from recordings.policy import RecordingConfig
 from recordings.service import RecordingService
 from tests.integration.audio import rms, soxi_duration
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 LOUD = 0.02  # the beep loop measures ~0.08-0.11
 SILENT = 0.001

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 TOKEN = "test-admin-token-0123456789"
 

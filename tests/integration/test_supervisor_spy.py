@@ -4,7 +4,6 @@ and runs ChanSpy on the agent's channel, with the mode's options."""
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +13,7 @@ from cti.ami.call_control import AmiCallControl
 from cti.ami.client import AmiClient
 from hotline.api.ports import SpyMode, UnknownTarget
 from hotline.controls import SpyControl
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 AGENT_DEVICE = "Local/agent7@test-agents/n"
 SUPERVISOR_DEVICE = "Local/agent8@test-agents/n"
@@ -30,15 +29,8 @@ class OneAgent:
         return AgentStatus(agent_id, AgentState.ON_CALL, self.device)
 
 
-async def _channels(pbx: PbxUnderTest, pattern: str, within_s: float = 8.0) -> str:
-    deadline = asyncio.get_running_loop().time() + within_s
-    out = ""
-    while asyncio.get_running_loop().time() < deadline:
-        out = await asyncio.to_thread(pbx.cli, "core show channels concise")
-        if re.search(pattern, out):
-            return out
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{pattern!r} not among the channels:\n{out}")
+async def _channels(pbx: PbxUnderTest, pattern: str) -> str:
+    return await pbx.cli_until("core show channels concise", pattern)
 
 
 @pytest.mark.parametrize(

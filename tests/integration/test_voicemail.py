@@ -7,7 +7,7 @@ import asyncio
 import shutil
 
 from cti.ami.client import AmiClient
-from tests.integration.conftest import PbxUnderTest
+from tests.integration.pbx import PbxUnderTest
 
 
 async def test_overflow_to_voicemail_leaves_a_message(pbx: PbxUnderTest) -> None:

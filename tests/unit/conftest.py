@@ -3,7 +3,8 @@
 ``db`` is a migrated database on each backend Hotline supports: every test that takes it runs
 on SQLite (a file in the test's folder) and on PostgreSQL (a database of its own, copied from a
 template migrated once per run, dropped afterwards), so the same SQL is checked on both.
-``empty_database`` likewise, unmigrated (for migration tests).
+``empty_database`` likewise, unmigrated (for migration tests). ``time``: the ACD's clock and
+scheduler, moved by hand (``tests.fakes.acd.ManualTime``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import upgrade_async
+from tests.fakes.acd import ManualTime
 from tests.fakes.databases import drop_database, migrated_template, run_async, scratch_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -57,3 +59,8 @@ async def empty_database(
         return
     async with scratch_postgres() as settings:
         yield settings
+
+
+@pytest.fixture
+def time() -> ManualTime:
+    return ManualTime()

@@ -44,18 +44,9 @@ from cti.events import (
 )
 from tests.fakes.acd import FakePbx, settle
 from tests.fakes.ami import ScriptedAmi, error
+from tests.fakes.clock import Ticking
 
 E = TypeVar("E", bound=DomainEvent)
-
-
-@dataclass
-class Ticking:
-    """A monotonic clock the test moves by hand."""
-
-    t: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 CONFIG = AcdConfig(
@@ -90,6 +81,9 @@ class Rig:
 
     def last(self, kind: type[E]) -> E:
         return [e for e in self.published if isinstance(e, kind)][-1]
+
+    def last_action(self) -> tuple[Any, ...]:
+        return self.pbx.actions[-1]
 
     async def feed(self, *events: Any) -> None:
         for event in events:
@@ -127,7 +121,7 @@ async def test_hold_then_unhold_publishes_the_span_and_talk_time_leaves_it_out(r
     assert rig.pbx.actions == [("hold", "c1", AGENT_CHANNEL)]
     rig.clock.t += 30
     await rig.service.calls.unhold("c1")
-    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+    assert rig.last_action() == ("resume", "c1", AGENT_CHANNEL)
     assert rig.last(CallUnheld).hold_s == 30
     rig.clock.t += 5
     await rig.feed(AgentHungUp("c1"), ChannelGone("c1", "Local/c1;2"))
@@ -192,7 +186,7 @@ async def test_agent_hangs_up_on_hold_the_caller_is_hung_up_and_it_ended_by_agen
     await connected(rig)
     await rig.service.calls.hold("c1")
     await rig.feed(ChannelGone("1.99", AGENT_CHANNEL))
-    assert rig.pbx.actions[-1] == ("hangup", "c1")
+    assert rig.last_action() == ("hangup", "c1")
     await rig.feed(ChannelGone("c1", "Local/c1;2"))
     assert rig.last(CallCompleted).by == "agent"
 
@@ -202,7 +196,7 @@ async def test_blind_transfer_to_a_queue_requeues_as_a_new_leg(rig: Rig) -> None
     await rig.service.login("a2")
     rig.clock.t += 60
     await rig.service.calls.transfer("c1", "queue", "loans")
-    action, call_id, variables = rig.pbx.actions[-1]
+    action, call_id, variables = rig.last_action()
     assert (action, call_id) == ("requeue", "c1")
     assert variables["HOTLINE_QUEUE"] == "loans"
     assert variables["HOTLINE_ACD_ENQUEUED"] == ""  # a new place in line
@@ -246,7 +240,7 @@ async def test_a_call_transferred_to_an_agent_is_not_offered_to_another(rig: Rig
     await rig.service.login("a3")
     await rig.service.pause("a3", "break")
     await rig.service.calls.transfer("c1", "agent", "a3")
-    variables = rig.pbx.actions[-1][2]
+    variables = rig.last_action()[2]
     assert variables["HOTLINE_SKILLS"] == f"{personal_skill('a3')}:1"
     assert variables["HOTLINE_QUEUE"] == "cards"  # the call's queue: a3 serves it
     await rig.service.login("a4")  # free; the relaxation lets loans agents in: not this call
@@ -292,7 +286,7 @@ async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> 
     with pytest.raises(CallActionError, match="consultation"):
         await rig.service.calls.unhold("c1")
     await rig.service.calls.complete_transfer("c1")
-    assert rig.pbx.actions[-1] == ("hand_over", "c1", AGENT_CHANNEL)
+    assert rig.last_action() == ("hand_over", "c1", AGENT_CHANNEL)
     transferred = rig.last(CallTransferred)
     assert (transferred.target, transferred.attended) == ("a3", True)
     assert rig.service.agent("a1").state is AgentState.WRAP_UP
@@ -315,9 +309,9 @@ async def test_attended_transfer_to_an_agent_consult_then_complete(rig: Rig) -> 
 async def test_attended_transfer_cancel_goes_back_to_the_caller(rig: Rig) -> None:
     await connected(rig)
     await rig.service.calls.transfer("c1", "number", "2000", attended=True)
-    assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/2000@hotline-transfer")
+    assert rig.last_action() == ("consult", "c1", AGENT_CHANNEL, "Local/2000@hotline-transfer")
     await rig.service.calls.cancel_transfer("c1")
-    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+    assert rig.last_action() == ("resume", "c1", AGENT_CHANNEL)
     assert "c1" not in rig.service.calls._in_call.held
     with pytest.raises(CallActionError, match="no attended transfer"):
         await rig.service.calls.complete_transfer("c1")
@@ -331,7 +325,7 @@ async def test_consulted_party_hanging_up_leaves_the_caller_on_hold(rig: Rig) ->
     assert rig.service.calls._in_call.held["c1"].consult is None
     assert rig.service.agent("a3").state is AgentState.AVAILABLE
     await rig.service.calls.unhold("c1")
-    assert rig.pbx.actions[-1] == ("resume", "c1", AGENT_CHANNEL)
+    assert rig.last_action() == ("resume", "c1", AGENT_CHANNEL)
 
 
 async def test_consulting_an_unavailable_agent_is_refused_and_nothing_moves(rig: Rig) -> None:
@@ -438,7 +432,7 @@ async def test_attended_transfer_to_a_queue_consults_its_longest_free_agent(rig:
     rig.clock.t += 5
     await rig.service.login("a2")  # loans, free for less time
     await rig.service.calls.transfer("c1", "queue", "loans", attended=True)
-    assert rig.pbx.actions[-1] == ("consult", "c1", AGENT_CHANNEL, "Local/agent4@test-agents/n")
+    assert rig.last_action() == ("consult", "c1", AGENT_CHANNEL, "Local/agent4@test-agents/n")
     assert rig.service.agent("a4").pause_reason == CONSULT_PAUSE
     await rig.service.calls.complete_transfer("c1")
     transferred = rig.last(CallTransferred)

@@ -12,10 +12,9 @@ from acd.dialplan import DialplanPbx
 from acd.pbx_events import ConnectingCall, HoldEntered, PbxEvent, SavedAgent
 from acd.ports import PbxFeed
 from cti.ami.call_control import AmiCallControl
-from cti.ami.link import Headers
 from cti.ami.messages import Response
 from cti.call_control import CallControlError
-from tests.fakes.ami import ScriptedAmi, channel, error, ok
+from tests.fakes.ami import Answer, ScriptedAmi, channel, error, ok
 
 
 class Feed:
@@ -95,8 +94,8 @@ async def test_a_hand_over_needs_the_consulted_party_to_have_answered() -> None:
         )
 
 
-def _getvar(values: dict[str, dict[str, str]]) -> object:
-    def answer(name: str, fields: Headers) -> Response | None:
+def _getvar(values: dict[str, dict[str, str]]) -> Answer:
+    def answer(name: str, fields: dict[str, str | Sequence[str]]) -> Response | None:
         if name != "Getvar":
             return None
         found = values.get(str(fields["Channel"]))
@@ -109,7 +108,7 @@ def _getvar(values: dict[str, dict[str, str]]) -> object:
 
 async def test_a_snapshot_reads_callers_on_hold_and_connected_calls_from_their_channels() -> None:
     ami = ScriptedAmi(
-        _getvar(  # type: ignore[arg-type]
+        _getvar(
             {
                 "h1": {
                     "HOTLINE_QUEUE": "cards",

@@ -63,11 +63,6 @@ def kinds(events: list[DomainEvent]) -> list[str]:
 
 
 @pytest.fixture
-def time() -> ManualTime:
-    return ManualTime()
-
-
-@pytest.fixture
 async def rig(time: ManualTime) -> AsyncIterator[tuple[AcdService, FakePbx, Recorder]]:
     pbx, recorder = FakePbx(), Recorder()
     service = AcdService(CONFIG, pbx, clock=time.clock, scheduler=time, publish=recorder)

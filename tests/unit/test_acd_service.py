@@ -24,14 +24,9 @@ from acd.pbx_events import (
 )
 from acd.service import RESYNC_BUSY, AcdRequestRejected, AcdService
 from cti.ami.messages import Event
-from cti.ami.subscriptions import EventHub
 from hotline.acd.ami_feed import AmiPbxFeed
 from tests.fakes.acd import CONFIG, FakePbx, ManualTime, held, settle
-
-
-@pytest.fixture
-def time() -> ManualTime:
-    return ManualTime()
+from tests.fakes.ami import ScriptedAmi
 
 
 @pytest.fixture
@@ -190,27 +185,16 @@ async def test_lost_ami_events_trigger_a_rebuild_from_asterisk(
     rig: tuple[AcdService, FakePbx],
 ) -> None:
     _service, pbx = rig
-    rebuilt = asyncio.Event()
-    original = pbx.snapshot
-
-    async def snapshot() -> PbxSnapshot:
-        rebuilt.set()
-        return await original()
-
-    pbx.snapshot = snapshot  # type: ignore[method-assign]
+    pbx.snapshot_taken.clear()  # the start's own
     pbx.queue.put_nowait(EventsLost(3))
-    await asyncio.wait_for(rebuilt.wait(), 1)
+    await asyncio.wait_for(pbx.snapshot_taken.wait(), 1)
 
 
 async def test_the_ami_feed_reports_dropped_events() -> None:
-    hub = EventHub()
-
-    class Ami:
-        subscribe = hub.subscribe
-
-    adapter = AmiPbxFeed(Ami(), queue_size=2)  # type: ignore[arg-type]
+    ami = ScriptedAmi()
+    adapter = AmiPbxFeed(ami, queue_size=2)
     for n in range(4):  # two more than the subscription holds: the two oldest are lost
-        hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
-    hub.close()
+        ami.hub.publish(Event.from_pairs([("Event", "Hangup"), ("Uniqueid", f"c{n}")]))
+    ami.hub.close()
     seen = [event async for event in adapter.events()]
     assert seen == [EventsLost(2), ChannelGone("c2"), ChannelGone("c3")]

@@ -1,11 +1,12 @@
-"""AMI client against a small fake AMI server on 127.0.0.1 (port 0)."""
+"""AMI client against a small fake AMI server on 127.0.0.1 (port 0), on a loop whose clock
+jumps (``tests.fakes.virtual_time``): reconnect back-offs, pings and timeouts run in order
+without the test waiting for them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -22,6 +23,7 @@ from cti.ami import (
 )
 from cti.ami.link import reconnect_delay
 from cti.settings import AmiSettings
+from tests.fakes.virtual_time import in_virtual_time
 
 Action = dict[str, list[str]]
 Reply = Callable[["Conn", Action], Awaitable[None]]
@@ -57,6 +59,7 @@ class FakeAmi:
             "logoff": self._logoff,
         }
         self.conns: list[Conn] = []
+        self._handlers: set[asyncio.Task[object]] = set()
         self.logins = 0
         self._challenge_token = "123456789"
         self._server: asyncio.Server | None = None
@@ -67,10 +70,12 @@ class FakeAmi:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        """Close the port and every connection; return when their handlers have ended."""
         assert self._server is not None
         self._server.close()
         self.drop_all()
         await self._server.wait_closed()
+        await asyncio.gather(*self._handlers)
 
     def drop_all(self) -> None:
         for conn in self.conns:
@@ -83,6 +88,9 @@ class FakeAmi:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Conn(writer)
         self.conns.append(conn)
+        handler_task = asyncio.current_task()
+        assert handler_task is not None
+        self._handlers.add(handler_task)
         writer.write(b"Asterisk Call Manager/11.0.0\r\n")
         try:
             while True:
@@ -100,6 +108,7 @@ class FakeAmi:
             pass
         finally:
             writer.transport.abort()
+            self._handlers.discard(handler_task)
 
     async def _challenge(self, conn: Conn, action: Action) -> None:
         conn.respond(action, f"Challenge: {self._challenge_token}")
@@ -126,12 +135,15 @@ class FakeAmi:
         conn.writer.close()
 
 
-@pytest.fixture
-async def ami() -> AsyncIterator[FakeAmi]:
+@contextlib.asynccontextmanager
+async def fake_ami(port: int = 0) -> AsyncIterator[FakeAmi]:
     server = FakeAmi()
+    server.port = port
     await server.start()
-    yield server
-    await server.stop()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 def make_settings(server: FakeAmi, **overrides: object) -> AmiSettings:
@@ -145,7 +157,7 @@ def make_settings(server: FakeAmi, **overrides: object) -> AmiSettings:
         "ignore_events": [],
     }
     values.update(overrides)
-    return AmiSettings(**values)  # type: ignore[arg-type]
+    return AmiSettings.model_validate(values)
 
 
 def our_tasks() -> set[asyncio.Task[object]]:
@@ -154,114 +166,133 @@ def our_tasks() -> set[asyncio.Task[object]]:
 
 
 async def eventually(check: Callable[[], bool], within_s: float = 3.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+    """Poll what has no event to wait on (in virtual time: a wait costs no real time)."""
+    async with asyncio.timeout(within_s):
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 # -- login ------------------------------------------------------------------------------------
 
 
-async def test_md5_login_sends_key_not_secret(ami: FakeAmi) -> None:
-    async with AmiClient(make_settings(ami, auth="md5")) as client:
-        assert client.connected
-    challenge, login = ami.actions[0], ami.actions[1]
-    assert challenge["authtype"] == ["md5"]
-    assert login["authtype"] == ["md5"] and login["events"] == ["on"]
-    assert "secret" not in login and "key" in login
-    assert ami.names()[-1] == "Logoff"
+@in_virtual_time
+async def test_md5_login_sends_key_not_secret() -> None:
+    async with fake_ami() as ami:
+        async with AmiClient(make_settings(ami, auth="md5")) as client:
+            assert client.connected
+        challenge, login = ami.actions[0], ami.actions[1]
+        assert challenge["authtype"] == ["md5"]
+        assert login["authtype"] == ["md5"] and login["events"] == ["on"]
+        assert "secret" not in login and "key" in login
+        assert ami.names()[-1] == "Logoff"
 
 
-async def test_plain_login(ami: FakeAmi) -> None:
-    async with AmiClient(make_settings(ami, auth="plain"), events="call,agent") as client:
-        assert client.connected
-    login = ami.actions[0]
-    assert login["action"] == ["Login"] and login["secret"] == ["s3cret"]
-    assert login["events"] == ["call,agent"]
+@in_virtual_time
+async def test_plain_login() -> None:
+    async with fake_ami() as ami:
+        async with AmiClient(make_settings(ami, auth="plain"), events="call,agent") as client:
+            assert client.connected
+        login = ami.actions[0]
+        assert login["action"] == ["Login"] and login["secret"] == ["s3cret"]
+        assert login["events"] == ["call,agent"]
 
 
+@in_virtual_time
 async def test_auth_failure_raises_and_leaves_nothing_running(
-    ami: FakeAmi, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    before = our_tasks()
-    client = AmiClient(make_settings(ami, secret="wrong"))
-    with pytest.raises(AmiAuthError):
-        await client.start()
-    assert not client.connected
-    assert our_tasks() == before
-    assert "wrong" not in caplog.text  # the secret is never logged
+    async with fake_ami() as ami:
+        before = our_tasks()
+        client = AmiClient(make_settings(ami, secret="wrong"))
+        with pytest.raises(AmiAuthError):
+            await client.start()
+        assert not client.connected
+        assert our_tasks() == before
+        assert "wrong" not in caplog.text  # the secret is never logged
 
 
-async def test_auth_failure_after_reconnect_backs_off_without_storm(ami: FakeAmi) -> None:
-    settings = make_settings(ami, reconnect_min_s=0.01, reconnect_max_s=5.0)
-    async with AmiClient(settings) as client:
-        ami.secret = "rotated"
-        ami.drop_all()
-        await eventually(lambda: ami.logins == 2)
-        await asyncio.sleep(0.3)  # a storm would have retried dozens of times by now
-        assert ami.logins == 2 and not client.connected
+@in_virtual_time
+async def test_auth_failure_after_reconnect_backs_off_without_storm() -> None:
+    async with fake_ami() as ami:
+        settings = make_settings(ami, reconnect_min_s=0.01, reconnect_max_s=5.0)
+        async with AmiClient(settings) as client:
+            ami.secret = "rotated"
+            ami.drop_all()
+            await eventually(lambda: ami.logins == 2)
+            await asyncio.sleep(0.3)  # a storm would have retried dozens of times by now
+            assert ami.logins == 2 and not client.connected
 
 
-async def test_connection_refused_on_start(ami: FakeAmi) -> None:
-    settings = make_settings(ami)
-    await ami.stop()
-    with pytest.raises((AmiConnectionError, OSError)):
-        await AmiClient(settings).start()
+@in_virtual_time
+async def test_connection_refused_on_start() -> None:
+    async with fake_ami() as ami:
+        settings = make_settings(ami)
+        await ami.stop()
+        with pytest.raises((AmiConnectionError, OSError)):
+            await AmiClient(settings).start()
 
 
 # -- actions ----------------------------------------------------------------------------------
 
 
-async def test_out_of_order_responses_match_by_action_id(ami: FakeAmi) -> None:
-    held: list[Action] = []
+@in_virtual_time
+async def test_out_of_order_responses_match_by_action_id() -> None:
+    async with fake_ami() as ami:
+        held: list[Action] = []
 
-    async def hold(conn: Conn, action: Action) -> None:
-        held.append(action)
+        async def hold(conn: Conn, action: Action) -> None:
+            held.append(action)
 
-    async def release(conn: Conn, action: Action) -> None:
-        conn.respond(action, "Message: second")
-        conn.respond(held.pop(), "Message: first")
+        async def release(conn: Conn, action: Action) -> None:
+            conn.respond(action, "Message: second")
+            conn.respond(held.pop(), "Message: first")
 
-    ami.handlers |= {"hold": hold, "release": release}
-    async with AmiClient(make_settings(ami)) as client:
-        first = asyncio.create_task(client.action("Hold", Foo="1"))
-        await eventually(lambda: bool(held))
-        second = await client.action("Release")
-        assert second.message == "second"
-        assert (await first).message == "first"
-        ids = [a["actionid"][0] for a in ami.actions]
-        assert len(set(ids)) == len(ids)
-
-
-async def test_error_response_raises_unless_check_false(ami: FakeAmi) -> None:
-    async def fail(conn: Conn, action: Action) -> None:
-        conn.respond(action, "Message: No such channel", response="Error")
-
-    ami.handlers["hangup"] = fail
-    async with AmiClient(make_settings(ami)) as client:
-        with pytest.raises(AmiActionError) as caught:
-            await client.action("Hangup", {"Channel": "Local/x"})
-        assert caught.value.response.message == "No such channel"
-        response = await client.action("Hangup", Channel="Local/x", check=False)
-        assert response.response == "Error"
+        ami.handlers |= {"hold": hold, "release": release}
+        async with AmiClient(make_settings(ami)) as client:
+            first = asyncio.create_task(client.action("Hold", Foo="1"))
+            await eventually(lambda: bool(held))
+            second = await client.action("Release")
+            assert second.message == "second"
+            assert (await first).message == "first"
+            ids = [a["actionid"][0] for a in ami.actions]
+            assert len(set(ids)) == len(ids)
 
 
-async def test_timeout_removes_the_pending_action(ami: FakeAmi) -> None:
-    async def never(conn: Conn, action: Action) -> None:
-        return None
+@in_virtual_time
+async def test_error_response_raises_unless_check_false() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["blackhole"] = never
-    async with AmiClient(make_settings(ami)) as client:
-        with pytest.raises(AmiTimeout):
-            await client.action("Blackhole", timeout=0.05)
-        assert client._pending == {}
-        assert client.stats.action_timeouts == 1
-        assert (await client.action("Ping")).get("Ping") == "Pong"  # link still fine
+        async def fail(conn: Conn, action: Action) -> None:
+            conn.respond(action, "Message: No such channel", response="Error")
+
+        ami.handlers["hangup"] = fail
+        async with AmiClient(make_settings(ami)) as client:
+            with pytest.raises(AmiActionError) as caught:
+                await client.action("Hangup", {"Channel": "Local/x"})
+            assert caught.value.response.message == "No such channel"
+            response = await client.action("Hangup", Channel="Local/x", check=False)
+            assert response.response == "Error"
 
 
-async def test_header_injection_is_refused_before_sending(ami: FakeAmi) -> None:
-    async with AmiClient(make_settings(ami)) as client:
+@in_virtual_time
+async def test_timeout_removes_the_pending_action() -> None:
+    async with fake_ami() as ami:
+
+        async def never(conn: Conn, action: Action) -> None:
+            return None
+
+        ami.handlers["blackhole"] = never
+        async with AmiClient(make_settings(ami)) as client:
+            with pytest.raises(AmiTimeout):
+                await client.action("Blackhole", timeout=0.05)
+            assert client._pending == {}
+            assert client.stats.action_timeouts == 1
+            assert (await client.action("Ping")).get("Ping") == "Pong"  # link still fine
+
+
+@in_virtual_time
+async def test_header_injection_is_refused_before_sending() -> None:
+    async with fake_ami() as ami, AmiClient(make_settings(ami)) as client:
         sent = len(ami.actions)
         with pytest.raises(AmiHeaderError):
             await client.action("Originate", Channel="Local/1\r\nAction: Hangup")
@@ -269,93 +300,111 @@ async def test_header_injection_is_refused_before_sending(ami: FakeAmi) -> None:
         assert ami.names()[sent:] == ["Ping"]
 
 
-async def test_action_when_not_connected_fails_fast(ami: FakeAmi) -> None:
-    client = AmiClient(make_settings(ami))
-    with pytest.raises(AmiConnectionError):
-        await client.action("Ping")
+@in_virtual_time
+async def test_action_when_not_connected_fails_fast() -> None:
+    async with fake_ami() as ami:
+        client = AmiClient(make_settings(ami))
+        with pytest.raises(AmiConnectionError):
+            await client.action("Ping")
 
 
-async def test_list_action_collects_events_until_complete(ami: FakeAmi) -> None:
-    async def queue_status(conn: Conn, action: Action) -> None:
-        aid = f"ActionID: {action['actionid'][0]}"
-        conn.respond(action, "EventList: start", "Message: Queue status will follow")
-        conn.send("Event: QueueParams", "Queue: sales", aid)
-        conn.send("Event: Hangup", "Channel: Local/other")  # unrelated, interleaved
-        conn.send("Event: QueueMember", "Queue: sales", "Name: agent1", aid)
-        conn.send("Event: QueueStatusComplete", aid, "EventList: Complete", "ListItems: 2")
+@in_virtual_time
+async def test_list_action_collects_events_until_complete() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["queuestatus"] = queue_status
-    async with AmiClient(make_settings(ami)) as client, client.subscribe({"Hangup"}) as sub:
-        result = await client.list_action("QueueStatus", Queue="sales")
-        assert result.response.event_list == "start"
-        assert [e.name for e in result.events] == ["QueueParams", "QueueMember"]
-        assert result.complete is not None and result.complete.get("ListItems") == "2"
-        hangup = await asyncio.wait_for(anext(sub), 1)
-        assert hangup.get("Channel") == "Local/other"
+        async def queue_status(conn: Conn, action: Action) -> None:
+            aid = f"ActionID: {action['actionid'][0]}"
+            conn.respond(action, "EventList: start", "Message: Queue status will follow")
+            conn.send("Event: QueueParams", "Queue: sales", aid)
+            conn.send("Event: Hangup", "Channel: Local/other")  # unrelated, interleaved
+            conn.send("Event: QueueMember", "Queue: sales", "Name: agent1", aid)
+            conn.send("Event: QueueStatusComplete", aid, "EventList: Complete", "ListItems: 2")
 
-
-async def test_list_action_error_and_empty(ami: FakeAmi) -> None:
-    async def refuse(conn: Conn, action: Action) -> None:
-        conn.respond(action, "Message: Permission denied", response="Error")
-
-    ami.handlers["status"] = refuse
-    async with AmiClient(make_settings(ami)) as client:
-        with pytest.raises(AmiActionError):
-            await client.list_action("Status")
-        result = await client.list_action("Status", check=False)
-        assert result.events == [] and result.complete is None
+        ami.handlers["queuestatus"] = queue_status
+        async with AmiClient(make_settings(ami)) as client, client.subscribe({"Hangup"}) as sub:
+            result = await client.list_action("QueueStatus", Queue="sales")
+            assert result.response.event_list == "start"
+            assert [e.name for e in result.events] == ["QueueParams", "QueueMember"]
+            assert result.complete is not None and result.complete.get("ListItems") == "2"
+            hangup = await asyncio.wait_for(anext(sub), 1)
+            assert hangup.get("Channel") == "Local/other"
 
 
-async def test_command_asterisk_22_output_and_legacy_follows(ami: FakeAmi) -> None:
-    async def command(conn: Conn, action: Action) -> None:
-        if action["command"] == ["core show version"]:
-            conn.respond(
-                action, "Message: Command output follows", "Output: Asterisk 22.10.1", "Output: x"
-            )
-        else:  # Asterisk <= 13: free text body with blank lines, ended by --END COMMAND--
-            conn.writer.write(
-                (
-                    "Response: Follows\r\nPrivilege: Command\r\n"
-                    f"ActionID: {action['actionid'][0]}\r\n"
-                    "Name: a\n\nName: b\n--END COMMAND--\r\n\r\n"
-                ).encode()
-            )
+@in_virtual_time
+async def test_list_action_error_and_empty() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["command"] = command
-    async with AmiClient(make_settings(ami)) as client:
-        assert await client.command("core show version") == "Asterisk 22.10.1\nx"
-        assert await client.command("sip show peers") == "Name: a\n\nName: b"
-        assert await client.command("core show version") == "Asterisk 22.10.1\nx"
+        async def refuse(conn: Conn, action: Action) -> None:
+            conn.respond(action, "Message: Permission denied", response="Error")
+
+        ami.handlers["status"] = refuse
+        async with AmiClient(make_settings(ami)) as client:
+            with pytest.raises(AmiActionError):
+                await client.list_action("Status")
+            result = await client.list_action("Status", check=False)
+            assert result.events == [] and result.complete is None
+
+
+@in_virtual_time
+async def test_command_asterisk_22_output_and_legacy_follows() -> None:
+    async with fake_ami() as ami:
+
+        async def command(conn: Conn, action: Action) -> None:
+            if action["command"] == ["core show version"]:
+                conn.respond(
+                    action,
+                    "Message: Command output follows",
+                    "Output: Asterisk 22.10.1",
+                    "Output: x",
+                )
+            else:  # Asterisk <= 13: free text body with blank lines, ended by --END COMMAND--
+                conn.writer.write(
+                    (
+                        "Response: Follows\r\nPrivilege: Command\r\n"
+                        f"ActionID: {action['actionid'][0]}\r\n"
+                        "Name: a\n\nName: b\n--END COMMAND--\r\n\r\n"
+                    ).encode()
+                )
+
+        ami.handlers["command"] = command
+        async with AmiClient(make_settings(ami)) as client:
+            assert await client.command("core show version") == "Asterisk 22.10.1\nx"
+            assert await client.command("sip show peers") == "Name: a\n\nName: b"
+            assert await client.command("core show version") == "Asterisk 22.10.1\nx"
 
 
 # -- connection life cycle ---------------------------------------------------------------------
 
 
-async def test_disconnect_fails_pending_then_reconnects_and_resyncs(ami: FakeAmi) -> None:
-    async def never(conn: Conn, action: Action) -> None:
-        return None
+@in_virtual_time
+async def test_disconnect_fails_pending_then_reconnects_and_resyncs() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["blackhole"] = never
-    resyncs: list[str] = []
+        async def never(conn: Conn, action: Action) -> None:
+            return None
 
-    async def on_connect(client: AmiClient) -> None:
-        resyncs.append((await client.action("Ping")).get("Ping") or "")
+        ami.handlers["blackhole"] = never
+        resyncs: list[str] = []
 
-    async with AmiClient(make_settings(ami), on_connect=on_connect) as client:
-        await eventually(lambda: len(resyncs) == 1)
-        pending = asyncio.create_task(client.action("Blackhole", timeout=5))
-        await eventually(lambda: "Blackhole" in ami.names())
-        ami.drop_all()
-        with pytest.raises(AmiConnectionError):
-            await pending
-        await client.wait_connected(timeout=3)
-        await eventually(lambda: len(resyncs) == 2)
-        assert client.stats.reconnects == 1
-        assert (await client.action("Ping")).get("Ping") == "Pong"
+        async def on_connect(client: AmiClient) -> None:
+            resyncs.append((await client.action("Ping")).get("Ping") or "")
+
+        async with AmiClient(make_settings(ami), on_connect=on_connect) as client:
+            await eventually(lambda: len(resyncs) == 1)
+            pending = asyncio.create_task(client.action("Blackhole", timeout=5))
+            await eventually(lambda: "Blackhole" in ami.names())
+            ami.drop_all()
+            with pytest.raises(AmiConnectionError):
+                await pending
+            await client.wait_connected(timeout=3)
+            await eventually(lambda: len(resyncs) == 2)
+            assert client.stats.reconnects == 1
+            assert (await client.action("Ping")).get("Ping") == "Pong"
 
 
-async def test_missed_pong_drops_and_reconnects(ami: FakeAmi) -> None:
-    async with AmiClient(make_settings(ami, ping_interval_s=0.05)) as client:
+@in_virtual_time
+async def test_missed_pong_drops_and_reconnects() -> None:
+    async with fake_ami() as ami, AmiClient(make_settings(ami, ping_interval_s=0.05)) as client:
         await eventually(lambda: "Ping" in ami.names())
         ami.handlers["ping"] = lambda conn, action: asyncio.sleep(0)  # pong never comes
         await eventually(lambda: client.stats.connects >= 2)
@@ -373,85 +422,98 @@ def test_reconnect_delay_is_capped_exponential_with_jitter() -> None:
 # -- events -------------------------------------------------------------------------------------
 
 
-async def test_subscription_filters_by_name_and_predicate(ami: FakeAmi) -> None:
-    async def burst(conn: Conn, action: Action) -> None:
-        conn.send("Event: Newchannel", "Channel: a")
-        conn.send("Event: MysteryEvent", "X: 1")  # unknown events pass through
-        conn.send("Event: Hangup", "Channel: a")
-        conn.respond(action)
+@in_virtual_time
+async def test_subscription_filters_by_name_and_predicate() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["burst"] = burst
-    async with AmiClient(make_settings(ami)) as client:
-        names = client.subscribe({"Hangup"})
-        everything = client.events(lambda e: e.name != "FullyBooted")
-        await client.action("Burst")
-        assert (await anext(names)).name == "Hangup"
-        got = [(await anext(everything)).name for _ in range(3)]
-        assert got == ["Newchannel", "MysteryEvent", "Hangup"]
-        assert client.stats.events_received >= 3
+        async def burst(conn: Conn, action: Action) -> None:
+            conn.send("Event: Newchannel", "Channel: a")
+            conn.send("Event: MysteryEvent", "X: 1")  # unknown events pass through
+            conn.send("Event: Hangup", "Channel: a")
+            conn.respond(action)
 
-
-async def test_slow_subscriber_never_blocks_the_reader(ami: FakeAmi) -> None:
-    async def flood(conn: Conn, action: Action) -> None:
-        for n in range(5000):
-            conn.send("Event: Newexten", f"Seq: {n}")
-        conn.respond(action)
-
-    ami.handlers["flood"] = flood
-    async with AmiClient(make_settings(ami)) as client:
-        stuck = client.subscribe(maxsize=10)  # never consumed
-        newest = client.subscribe(maxsize=10, overflow="drop_newest")
-        started = time.monotonic()
-        await client.action("Flood", timeout=5)
-        assert (await client.action("Ping")).get("Ping") == "Pong"
-        assert time.monotonic() - started < 5
-        assert stuck.dropped == newest.dropped == 4990
-        assert client.stats.events_dropped == 2 * 4990
-        kept = [stuck.get_nowait() for _ in range(10)]
-        assert [e.get("Seq") for e in kept if e] == [str(n) for n in range(4990, 5000)]
-        first = newest.get_nowait()
-        assert first is not None and first.get("Seq") == "0"
+        ami.handlers["burst"] = burst
+        async with AmiClient(make_settings(ami)) as client:
+            names = client.subscribe({"Hangup"})
+            everything = client.events(lambda e: e.name != "FullyBooted")
+            await client.action("Burst")
+            assert (await anext(names)).name == "Hangup"
+            got = [(await anext(everything)).name for _ in range(3)]
+            assert got == ["Newchannel", "MysteryEvent", "Hangup"]
+            assert client.stats.events_received >= 3
 
 
-async def test_ignore_events_setting_drops_before_dispatch(ami: FakeAmi) -> None:
-    async def noisy(conn: Conn, action: Action) -> None:
-        conn.send("Event: VarSet", "Variable: X")
-        conn.send("Event: Hangup", "Channel: a")
-        conn.respond(action)
+@in_virtual_time
+async def test_slow_subscriber_never_blocks_the_reader() -> None:
+    async with fake_ami() as ami:
 
-    ami.handlers["noisy"] = noisy
-    async with AmiClient(make_settings(ami, ignore_events=["VarSet"])) as client:
-        sub = client.subscribe(lambda e: e.name != "FullyBooted")
-        await client.action("Noisy")
-        assert (await anext(sub)).name == "Hangup"
-        ami.drop_all()  # codec counters are folded into stats when a connection ends
-        await eventually(lambda: client.stats.events_ignored == 1)
+        async def flood(conn: Conn, action: Action) -> None:
+            for n in range(5000):
+                conn.send("Event: Newexten", f"Seq: {n}")
+            conn.respond(action)
 
-
-async def test_close_ends_subscriptions_and_leaks_no_tasks(ami: FakeAmi) -> None:
-    before = our_tasks()
-    client = AmiClient(
-        make_settings(ami, ping_interval_s=0.05), on_connect=lambda c: c.action("Ping")
-    )
-    await client.start()
-    received: list[Event] = []
-
-    async def consume() -> None:
-        async for event in client.events():
-            received.append(event)
-
-    consumer = asyncio.create_task(consume())
-    await asyncio.sleep(0.1)
-    await client.close()
-    await asyncio.wait_for(consumer, 1)  # the iterator ended
-    assert our_tasks() == before
-    assert not client.connected
-    with pytest.raises(AmiConnectionError):
-        await client.action("Ping")
+        ami.handlers["flood"] = flood
+        async with AmiClient(make_settings(ami)) as client:
+            stuck = client.subscribe(maxsize=10)  # never consumed
+            newest = client.subscribe(maxsize=10, overflow="drop_newest")
+            # A reader blocked behind a full subscriber would never see the response: timeout.
+            await client.action("Flood", timeout=5)
+            assert (await client.action("Ping")).get("Ping") == "Pong"
+            assert stuck.dropped == newest.dropped == 4990
+            assert client.stats.events_dropped == 2 * 4990
+            kept = [stuck.get_nowait() for _ in range(10)]
+            assert [e.get("Seq") for e in kept if e] == [str(n) for n in range(4990, 5000)]
+            first = newest.get_nowait()
+            assert first is not None and first.get("Seq") == "0"
 
 
-async def test_unsubscribe_via_context_manager(ami: FakeAmi) -> None:
-    async with AmiClient(make_settings(ami)) as client:
+@in_virtual_time
+async def test_ignore_events_setting_drops_before_dispatch() -> None:
+    async with fake_ami() as ami:
+
+        async def noisy(conn: Conn, action: Action) -> None:
+            conn.send("Event: VarSet", "Variable: X")
+            conn.send("Event: Hangup", "Channel: a")
+            conn.respond(action)
+
+        ami.handlers["noisy"] = noisy
+        async with AmiClient(make_settings(ami, ignore_events=["VarSet"])) as client:
+            sub = client.subscribe(lambda e: e.name != "FullyBooted")
+            await client.action("Noisy")
+            assert (await anext(sub)).name == "Hangup"
+            ami.drop_all()  # codec counters are folded into stats when a connection ends
+            await eventually(lambda: client.stats.events_ignored == 1)
+
+
+@in_virtual_time
+async def test_close_ends_subscriptions_and_leaks_no_tasks() -> None:
+    async with fake_ami() as ami:
+        before = our_tasks()
+
+        async def ping(client: AmiClient) -> None:
+            await client.action("Ping")
+
+        client = AmiClient(make_settings(ami, ping_interval_s=0.05), on_connect=ping)
+        await client.start()
+        received: list[Event] = []
+
+        async def consume() -> None:
+            async for event in client.events():
+                received.append(event)
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0.1)
+        await client.close()
+        await asyncio.wait_for(consumer, 1)  # the iterator ended
+        assert our_tasks() == before
+        assert not client.connected
+        with pytest.raises(AmiConnectionError):
+            await client.action("Ping")
+
+
+@in_virtual_time
+async def test_unsubscribe_via_context_manager() -> None:
+    async with fake_ami() as ami, AmiClient(make_settings(ami)) as client:
         async with client.subscribe({"Hangup"}) as sub:
             pass
         assert sub.closed
@@ -460,29 +522,23 @@ async def test_unsubscribe_via_context_manager(ami: FakeAmi) -> None:
             pytest.fail("a closed subscription yields nothing")
 
 
+@in_virtual_time
 async def test_start_without_wait_keeps_trying_until_the_pbx_appears() -> None:
     # An engine starts before its PBX (both restarting after a power cut): no error, and the
     # client connects as soon as AMI listens.
-    server = FakeAmi()
-    await server.start()
-    port = server.port
-    await server.stop()
+    async with fake_ami() as gone:
+        port = gone.port
     settings = AmiSettings(
         port=port, secret=SecretStr("s3cret"), reconnect_min_s=0.05, reconnect_max_s=0.1
     )
     client = AmiClient(settings)
     await client.start(wait=False)
     try:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # attempts every 0.05–0.1 s, each refused
         assert not client.connected
-        server = FakeAmi()
-        server.port = port
-        await server.start()
-        try:
+        async with fake_ami(port):
             await client.wait_connected(timeout=3)
             assert client.connected
-        finally:
             await client.close()
-            await server.stop()
     finally:
         await client.close()

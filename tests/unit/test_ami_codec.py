@@ -274,7 +274,7 @@ KEY = st.text(
     max_size=12,
 )
 VALUE = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"),
     max_size=30,
 ).map(str.strip)
 HEADERS = st.lists(st.tuples(KEY, VALUE), max_size=8)

@@ -82,7 +82,7 @@ async def visit(position: int, ewt_s: float, channel: FakeChannel) -> list[str]:
         say_number=voice.say_number,
         prompt=voice.prompt,
     )
-    await handler(channel)  # type: ignore[arg-type]
+    await handler(channel)
     assert channel.variables[HOTLINE_ANNOUNCE_EVERY] == "30"
     return [
         file.removeprefix(PROMPTS + "/") if kind == "stream" else f"SAY NUMBER {file}"

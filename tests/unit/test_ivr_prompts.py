@@ -143,7 +143,7 @@ def test_pbx_sync_mirrors_prompts_into_the_instance(tmp_path: Path) -> None:
     (source / "zh" / "say").mkdir(parents=True)
     (source / "zh" / "a.wav").write_bytes(b"a")
     (source / "zh" / "say" / "n1.wav").write_bytes(b"1")
-    pbx = local_pbx(Settings(pbx={"root": tmp_path / "root", "instance": "t1"}))  # type: ignore[arg-type]
+    pbx = local_pbx(Settings.model_validate({"pbx": {"root": tmp_path / "root", "instance": "t1"}}))
     assert pbx.prompts_path == "/hotline/t1/prompts"
     assert pbx.sync_prompts(source) == 2
     target = tmp_path / "root" / "hotline" / "t1" / "prompts"

@@ -24,7 +24,7 @@ from cti.variables import (
     HOTLINE_SKILLS,
 )
 from ivr.actions import ActionError, ActionValues, demo_registry
-from ivr.commands import Event
+from ivr.commands import ActionFinished, DigitsEntered, Event
 from ivr.model import Webhook
 from ivr.ports import CallInfo
 from ivr.reload import ConfigStore
@@ -152,7 +152,7 @@ async def test_a_flood_of_digits_is_rejected_gracefully(store: ConfigStore) -> N
     await runner(store, recorder)(channel)
     assert recorder.outcome() == "queue"
     assert channel.variables[HOTLINE_QUEUE] == "general"
-    shown = [e.digits for _, e in recorder.events if type(e).__name__ == "DigitsEntered"]  # type: ignore[attr-defined]
+    shown = [e.digits for _, e in recorder.events if isinstance(e, DigitsEntered)]
     assert shown and all(len(digits) < 60 for digits in shown)
 
 
@@ -197,8 +197,8 @@ async def test_without_webhooks_configured_the_error_branch_runs(store: ConfigSt
     recorder = Recorder()
     channel = FakeChannel(keys=["2", "2"])
     await runner(store, recorder)(channel)
-    finished = [e for _, e in recorder.events if type(e).__name__ == "ActionFinished"]
-    assert finished and not finished[0].ok  # type: ignore[attr-defined]
+    finished = [e for _, e in recorder.events if isinstance(e, ActionFinished)]
+    assert finished and not finished[0].ok
 
 
 async def test_unknown_did_and_missing_config_fall_back_to_the_native_queue(

@@ -30,7 +30,7 @@ from hotline.storage.event_log import EventLogWriter, to_stored
 from hotline.storage.event_store import EventStore, StoredEvent
 from tests.fakes import loop
 from tests.fakes.clock import FakeClock, at, when
-from tests.fakes.database import broken_engine
+from tests.fakes.databases import broken_engine
 from tests.fakes.live_morning import (
     QUEUES,
     SHORT_ABANDON_S,

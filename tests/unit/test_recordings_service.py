@@ -229,7 +229,9 @@ TOKENS = {
 
 def client_for(rig: Rig) -> httpx.AsyncClient:
     tokens = [
-        ApiToken(name=name, role=name.replace("other-", ""), token=token, agent_id=agent)  # type: ignore[arg-type]
+        ApiToken.model_validate(
+            {"name": name, "role": name.replace("other-", ""), "token": token, "agent_id": agent}
+        )
         for name, (agent, token) in TOKENS.items()
     ]
     recordings = RecordingsApi(rig.service, rig.store, load_forms(CONFIG_DIR / "qa"))

@@ -1,43 +1,30 @@
-"""Migration 0003 on SQLite (up, down to 0002, up again), schema matches the models, store."""
+"""Recordings' storage on SQLite and PostgreSQL (the ``db`` and ``empty_database`` fixtures):
+migration 0003 up, down to 0002 and up again; the SQL store, whose rows become the domain's
+records (times come back aware, also through min()/max())."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from cti.settings import DatabaseSettings
 from hotline.storage import Database
 from hotline.storage.migrate import current_async, downgrade_async, upgrade_async
-from hotline.storage.models import Base
 from hotline.storage.recording_store import SqlRecordingStore
-from recordings.records import SearchFilter
+from recordings.records import AgentAverage, SearchFilter, StoredRecording
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 RECORDING_TABLES = {"recordings", "recording_audit", "qa_scores"}
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> DatabaseSettings:
-    return DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/rec.db")
 
 
 def tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-def diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
-async def test_0003_up_down_up(settings: DatabaseSettings) -> None:
+async def test_0003_up_down_up(empty_database: DatabaseSettings) -> None:
+    settings = empty_database
     await upgrade_async(settings, "0003_recordings")
     assert await current_async(settings) == "0003_recordings"
     await downgrade_async(settings, "0002_call_records")
@@ -50,13 +37,8 @@ async def test_0003_up_down_up(settings: DatabaseSettings) -> None:
         assert await conn.run_sync(tables) >= RECORDING_TABLES
 
 
-async def test_schema_matches_models(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        assert await conn.run_sync(diff) == []
-
-
-async def test_store_round_trip_and_search(db: Database) -> None:
-    store = SqlRecordingStore(db)
+async def two_recordings(store: SqlRecordingStore) -> StoredRecording:
+    """c0 (a1, credit-card, 30 s, finished) and c1 (a2, basic-banking, still recording)."""
     for n, (agent, queue, caller) in enumerate(
         [("a1", "credit-card", "13800000001"), ("a2", "basic-banking", "13800000002")]
     ):
@@ -67,8 +49,16 @@ async def test_store_round_trip_and_search(db: Database) -> None:
     await store.finish("c0", ended_at=T0 + timedelta(seconds=30), duration_s=30.0,
                        size_bytes=480_044, sha256="ab" * 32)  # fmt: skip
     row = await store.get("c0")
-    assert row is not None and row.duration_s == 30.0 and row.sha256 == "ab" * 32
-    assert row.started_at == T0 and row.legal_hold is False
+    assert row is not None
+    return row
+
+
+async def test_store_round_trip_and_search(db: Database) -> None:
+    store = SqlRecordingStore(db)
+    row = await two_recordings(store)
+    assert row.duration_s == 30.0 and row.sha256 == "ab" * 32
+    assert (row.started_at, row.ended_at) == (T0, T0 + timedelta(seconds=30))
+    assert row.legal_hold is False
     assert [r.call_id for r in await store.search(SearchFilter(agent_id="a2"))] == ["c1"]
     assert [r.call_id for r in await store.search(SearchFilter(caller="13800000001"))] == ["c0"]
     assert [r.call_id for r in await store.search(SearchFilter(queue="credit-card"))] == ["c0"]
@@ -77,3 +67,40 @@ async def test_store_round_trip_and_search(db: Database) -> None:
     assert [r.call_id for r in await store.search(SearchFilter())] == ["c1", "c0"]
     assert await store.set_legal_hold("c0", True)
     assert not await store.set_legal_hold("nope", True)
+
+
+async def test_audit_trail_scores_and_averages(db: Database) -> None:
+    store = SqlRecordingStore(db)
+    row = await two_recordings(store)
+    await store.audit("c0", "mute", "ivr", "card", T0 + timedelta(seconds=5))
+    await store.audit("c0", "unmute", "ivr", "card", T0 + timedelta(seconds=9))
+    trail = [(a.action, a.at) for a in await store.audit_trail("c0")]
+    assert trail == [("mute", T0 + timedelta(seconds=5)), ("unmute", T0 + timedelta(seconds=9))]
+    for total, at in ((80.0, T0), (90.0, T0 + timedelta(hours=1))):
+        score = await store.add_score(recording=row, form_id="complaints", scorer="qa",
+                                      items={"acknowledge": 4, "reference": None},
+                                      total=total, at=at)  # fmt: skip
+        assert score.id > 0 and score.agent_id == "a1"
+    scores = await store.scores_of_call("c0")
+    assert [(s.total, s.items) for s in scores] == [
+        (80.0, {"acknowledge": 4, "reference": None}),
+        (90.0, {"acknowledge": 4, "reference": None}),
+    ]
+    averages = await store.agent_averages(T0, T0 + timedelta(days=1))  # min() and max() of times
+    assert averages == [AgentAverage("a1", 2, 85.0, T0, T0 + timedelta(hours=1))]
+
+
+async def test_purge_spares_a_legal_hold(db: Database) -> None:
+    store = SqlRecordingStore(db)
+    await two_recordings(store)
+    assert await store.set_legal_hold("c1", True)
+    due = await store.unpurged_before(T0 + timedelta(days=1))
+    assert [r.call_id for r in due] == ["c0", "c1"]
+    purged_at = T0 + timedelta(days=40)
+    for call_id in ("c0", "c1"):
+        await store.mark_purged(call_id, purged_at)
+    purged = await store.get("c0")
+    held = await store.get("c1")
+    assert purged is not None and purged.purged_at == purged_at
+    assert held is not None and held.purged_at is None  # legal hold wins
+    assert [r.call_id for r in await store.search(SearchFilter())] == ["c1"]

@@ -1,9 +1,8 @@
-"""AgentStore on SQLite and PostgreSQL: seeding never overwrites edits; unknown agents; values
-the ACD would refuse are refused before they are stored; migration 0004 up and down."""
+"""AgentStore on SQLite and PostgreSQL (the ``db`` and ``empty_database`` fixtures): seeding
+never overwrites edits; unknown agents; values the ACD would refuse are refused before they are
+stored; migration 0004 up and down."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import ValidationError
@@ -25,16 +24,8 @@ SEED = (
 
 
 @pytest.fixture
-def settings(empty_database: DatabaseSettings) -> DatabaseSettings:
-    """An empty database on each backend."""
-    return empty_database
-
-
-@pytest.fixture
-async def store(settings: DatabaseSettings) -> AsyncIterator[AgentStore]:
-    await upgrade_async(settings)
-    async with Database(settings) as db:
-        yield AgentStore(db)
+def store(db: Database) -> AgentStore:
+    return AgentStore(db)
 
 
 async def test_seed_inserts_missing_agents_and_reads_them_back(store: AgentStore) -> None:
@@ -87,24 +78,23 @@ async def test_values_the_acd_would_refuse_are_not_stored(store: AgentStore) -> 
     assert await store.get("1001") == SEED[0]
 
 
-async def test_the_database_checks_levels_too(
-    store: AgentStore, settings: DatabaseSettings
-) -> None:
+async def test_the_database_checks_levels_too(store: AgentStore, db: Database) -> None:
     await store.seed_from(SEED)
-    async with Database(settings) as db:
+    for level in (0, 11):
         with pytest.raises(IntegrityError):
             async with db.session() as session:
-                session.add(AgentSkillRow(agent_id="1001", skill="mortgage", level=11))
-        with pytest.raises(IntegrityError):  # foreign key: no skills of an unknown agent
-            async with db.session() as session:
-                session.add(AgentSkillRow(agent_id="9999", skill="mortgage", level=1))
+                session.add(AgentSkillRow(agent_id="1001", skill="mortgage", level=level))
+    with pytest.raises(IntegrityError):  # foreign key: no skills of an unknown agent
+        async with db.session() as session:
+            session.add(AgentSkillRow(agent_id="9999", skill="mortgage", level=1))
 
 
 def table_names(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_migration_0004_up_and_down(settings: DatabaseSettings) -> None:
+async def test_migration_0004_up_and_down(empty_database: DatabaseSettings) -> None:
+    settings = empty_database
     await upgrade_async(settings, "0004_agents")
     async with Database(settings) as db:
         await AgentStore(db).seed_from(SEED)  # down must drop tables that hold rows

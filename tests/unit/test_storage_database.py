@@ -6,6 +6,7 @@ tests/integration/test_storage_postgres.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, MetaData, String, inspect
@@ -36,7 +37,7 @@ async def test_migrations_up_down_up(empty_database: DatabaseSettings) -> None:
     assert await current_async(empty_database) == head_revision()
 
 
-def drift(connection: Connection) -> list[object]:
+def drift(connection: Connection) -> list[Any]:
     """The schema diff against the models with one column more on ``events``."""
     drifted = MetaData(naming_convention=metadata.naming_convention)
     for table in metadata.tables.values():

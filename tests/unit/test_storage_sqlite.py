@@ -36,7 +36,8 @@ def settings(tmp_path: Path) -> DatabaseSettings:
 
 
 @pytest.fixture
-async def db(settings: DatabaseSettings) -> AsyncIterator[Database]:
+async def sqlite_db(settings: DatabaseSettings) -> AsyncIterator[Database]:
+    """SQLite only (unlike the ``db`` fixture of the other storage tests)."""
     await upgrade_async(settings)
     async with Database(settings) as database:
         yield database
@@ -64,8 +65,8 @@ async def test_sync_api_refuses_a_running_loop(settings: DatabaseSettings) -> No
     assert await current_async(settings) == head_revision()
 
 
-async def test_sqlite_connection_settings(db: Database) -> None:
-    async with db.engine.connect() as conn:
+async def test_sqlite_connection_settings(sqlite_db: Database) -> None:
+    async with sqlite_db.engine.connect() as conn:
         pragmas = {
             name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
             for name in ("journal_mode", "foreign_keys", "busy_timeout")
@@ -73,9 +74,9 @@ async def test_sqlite_connection_settings(db: Database) -> None:
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
 
 
-async def test_sqlite_transactions_roll_back_ddl(db: Database) -> None:
+async def test_sqlite_transactions_roll_back_ddl(sqlite_db: Database) -> None:
     # SQLAlchemy emits BEGIN itself, so even DDL is undone by a rollback.
-    async with db.engine.connect() as conn:
+    async with sqlite_db.engine.connect() as conn:
         await conn.execute(text("CREATE TABLE scratch (x INTEGER)"))
         await conn.rollback()
         assert "scratch" not in await conn.run_sync(table_names)

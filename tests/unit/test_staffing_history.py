@@ -1,23 +1,22 @@
-"""Forecast and plan from a SQLite database's call legs, through the planner and the API
-router. The last week's calls overflow from "loans" into "cards": demand in both queues."""
+"""Forecast and plan from the database's call legs (SQLite and PostgreSQL: the ``db``
+fixture), through the planner and the API router. The last week's calls overflow from "loans"
+into "cards": demand in both queues."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cti.settings import DatabaseSettings, Settings
+from cti.settings import Settings
 from hotline.api.app import create_app
 from hotline.api.auth import Principal
 from hotline.api.deps import current_principal
 from hotline.api.ports import ApiServices
 from hotline.staffing.service import staffing_planner
 from hotline.storage import Database
-from hotline.storage.migrate import upgrade_async
 from hotline.storage.models import CallLeg
 from hotline.storage.record_ops import slot_of
 from hotline.storage.staffing_history import SqlCallHistory
@@ -29,30 +28,28 @@ START = date(2025, 9, 29)  # a Monday; history: the 4 weeks before
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
-    await upgrade_async(settings)
-    async with Database(settings) as database:
-        async with database.session() as session:
-            serial = 0
-            for n in range(28):
-                day = START - timedelta(days=28 - n)
-                for hour in range(9, 17):  # 10 calls an hour, 01:00–08:59 UTC
-                    for k in range(10):
-                        serial += 1
-                        at = datetime(day.year, day.month, day.day, hour - 8, k * 6, tzinfo=UTC)
-                        if n >= 21 and k == 0:  # first waited in loans, then overflowed
-                            session.add(CallLeg(leg_id=f"l{serial}", call_id=f"c{serial}",
-                                                queue="loans", enqueued_at=at, outcome="overflow",
-                                                enter_slot=slot_of(at)))  # fmt: skip
-                        # talk leaves hold out: handle = 120 + 30 + 30
-                        session.add(CallLeg(leg_id=f"c{serial}", call_id=f"c{serial}",
-                                            queue="cards", enqueued_at=at, answered_at=at,
-                                            talk_s=120.0, hold_s=30.0, wrap_up_s=30.0,
-                                            outcome="answered",
+async def db(db: Database) -> Database:
+    """The migrated database with the four weeks of calls before ``START``."""
+    async with db.session() as session:
+        serial = 0
+        for n in range(28):
+            day = START - timedelta(days=28 - n)
+            for hour in range(9, 17):  # 10 calls an hour, 01:00–08:59 UTC
+                for k in range(10):
+                    serial += 1
+                    at = datetime(day.year, day.month, day.day, hour - 8, k * 6, tzinfo=UTC)
+                    if n >= 21 and k == 0:  # first waited in loans, then overflowed
+                        session.add(CallLeg(leg_id=f"l{serial}", call_id=f"c{serial}",
+                                            queue="loans", enqueued_at=at, outcome="overflow",
                                             enter_slot=slot_of(at)))  # fmt: skip
-            await session.commit()
-        yield database
+                    # talk leaves hold out: handle = 120 + 30 + 30
+                    session.add(CallLeg(leg_id=f"c{serial}", call_id=f"c{serial}",
+                                        queue="cards", enqueued_at=at, answered_at=at,
+                                        talk_s=120.0, hold_s=30.0, wrap_up_s=30.0,
+                                        outcome="answered",
+                                        enter_slot=slot_of(at)))  # fmt: skip
+        await session.commit()
+    return db
 
 
 def settings_for(tmp_path: Path) -> Settings:
