@@ -1,5 +1,6 @@
-"""Fixtures of the integration tests: ``pbx``, the real Asterisk (``tests.integration.pbx``),
-started once per run. Provisioning is done by the project's own script (cached); the suite
+"""Fixtures of the tests on real services (``tests/integration``, ``tests/abuse``), a pytest
+plugin of the root conftest: ``pbx``, the real Asterisk (``tests.integration.pbx``), started
+once per run. Provisioning is done by the project's own script (cached); the suite
 fails, never skips, when the PBX cannot be started.
 
 Also the fixtures several modules share: ``clean_pbx`` (no channel up, before and after), a
