@@ -22,6 +22,9 @@ class CallTimers:
     def next_at(self) -> float | None:
         return self._heap[0][0] if self._heap else None
 
+    def due_by(self, now: float) -> bool:
+        return bool(self._heap) and self._heap[0][0] <= now
+
     def due(self, now: float) -> Iterator[tuple[float, list[tuple[str, str, int]]]]:
         """The timers due by ``now``, an instant at a time, earliest first: (at, [(kind,
         call id, hops)]) in the order they were set."""

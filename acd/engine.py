@@ -433,6 +433,8 @@ class AcdEngine:
 
     def _advance(self, now: float) -> list[Effect]:
         effects: list[Effect] = []
+        if not self._timers.due_by(now):
+            return effects  # every input starts here: the common case costs one comparison
         for at, group in self._timers.due(now):
             due: list[tuple[str, CallRecord]] = []
             for kind, call_id, hops in group:
